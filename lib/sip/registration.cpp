@@ -1,0 +1,321 @@
+#include "sip/registration.hpp"
+
+#include "sip/sofia.hpp"
+#include "sip/stack.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+
+namespace imsp2p::sip {
+namespace {
+
+constexpr unsigned max_requests_per_action = 5;
+
+std::string unquote(std::string text)
+{
+    if (text.size() >= 2 && text.front() == '"' && text.back() == '"')
+        text = text.substr(1, text.size() - 2);
+    if (text.size() >= 2 && text.front() == '<' && text.back() == '>')
+        text = text.substr(1, text.size() - 2);
+    return text;
+}
+
+std::string param(msg_param_t const* params, const char* name)
+{
+    const char* value = msg_params_find(params, name);
+    return value ? unquote(value) : std::string();
+}
+
+// One element of a list header (Path, Service-Route, …) as text.
+std::string element_text(su_home_t* home, const void* header)
+{
+    char* text = sip_header_as_string(home, static_cast<const sip_header_t*>(header));
+    std::string out = text ? text : "";
+    su_free(home, text);
+    return out;
+}
+
+// Splits a header value at commas that are outside <…> and quotes.
+std::vector<std::string> split_list(const std::string& value)
+{
+    std::vector<std::string> out;
+    std::string current;
+    bool quoted = false, bracketed = false;
+    for (char c : value) {
+        if (c == '"')
+            quoted = !quoted;
+        else if (c == '<' && !quoted)
+            bracketed = true;
+        else if (c == '>' && !quoted)
+            bracketed = false;
+        if (c == ',' && !quoted && !bracketed) {
+            out.push_back(current);
+            current.clear();
+            continue;
+        }
+        current += c;
+    }
+    out.push_back(current);
+    for (auto& item : out) {
+        item.erase(0, item.find_first_not_of(" \t"));
+        item.erase(item.find_last_not_of(" \t") + 1);
+    }
+    std::erase(out, std::string());
+    return out;
+}
+
+// The best Digest challenge we can answer: SHA-256 before MD5 (RFC 8760 order).
+std::optional<auth::Challenge> pick_challenge(const msg_auth_t* list, bool proxy, std::string& unsupported)
+{
+    std::optional<auth::Challenge> best;
+    for (const msg_auth_t* au = list; au; au = au->au_next) {
+        if (!au->au_scheme || strcasecmp(au->au_scheme, "Digest") != 0)
+            continue;
+        auth::Challenge challenge;
+        challenge.proxy = proxy;
+        challenge.realm = param(au->au_params, "realm=");
+        challenge.nonce = param(au->au_params, "nonce=");
+        challenge.opaque = param(au->au_params, "opaque=");
+        challenge.algorithm = param(au->au_params, "algorithm=");
+        challenge.stale = strcasecmp(param(au->au_params, "stale=").c_str(), "true") == 0;
+        for (const auto& qop : split_list(param(au->au_params, "qop=")))
+            if (qop == "auth")
+                challenge.qop_auth = true;
+        auto algorithm = auth::parse_digest_algorithm(challenge.algorithm);
+        if (!algorithm) {
+            unsupported = challenge.algorithm;
+            continue;
+        }
+        challenge.parsed_algorithm = *algorithm;
+        if (!best || (algorithm->hash == auth::DigestHash::sha256 && best->parsed_algorithm.hash != auth::DigestHash::sha256))
+            best = std::move(challenge);
+    }
+    return best;
+}
+
+} // namespace
+
+Registration::Registration(SipStack& stack, RegistrationParams params)
+    : stack_(stack), params_(std::move(params)), home_(static_cast<su_home_t*>(su_home_new(sizeof(su_home_t))))
+{
+    const sip_call_id_t* call_id = sip_call_id_create(home_, nullptr);
+    call_id_ = call_id->i_id;
+    from_ = fmt::format("<{}>;tag={}", params_.impu, nta_agent_newtag(home_, "%s", stack_.agent()));
+    // RFC 3261 §10.2: one Call-ID per registrar, CSeq increasing from any start.
+    cseq_ = 1;
+}
+
+Registration::~Registration()
+{
+    cancel();
+    su_home_unref(home_);
+}
+
+void Registration::cancel()
+{
+    if (orq_) {
+        nta_outgoing_destroy(orq_);
+        orq_ = nullptr;
+    }
+}
+
+void Registration::start(RegisterAction action, Done done)
+{
+    cancel();
+    action_ = action;
+    done_ = std::move(done);
+    answered_fresh_challenge_ = false;
+    requests_ = 0;
+    started_ = std::chrono::steady_clock::now();
+    send();
+}
+
+void Registration::send()
+{
+    std::string contact;
+    switch (action_) {
+    case RegisterAction::bind:
+        contact = fmt::format("<{}>;expires={}", params_.contact, params_.expires);
+        if (!params_.instance_id.empty())
+            contact += fmt::format(";+sip.instance=\"<{}>\"", params_.instance_id);
+        break;
+    case RegisterAction::unbind:
+        if (unbind_contacts_.empty())
+            contact = fmt::format("<{}>;expires=0", params_.contact);
+        for (const auto& uri : unbind_contacts_)
+            contact += fmt::format("{}<{}>;expires=0", contact.empty() ? "" : ", ", uri);
+        break;
+    case RegisterAction::unbind_all:
+        contact = "*";
+        break;
+    case RegisterAction::query:
+        break;
+    }
+
+    std::string credentials;
+    if (challenge_) {
+        auth::DigestAnswer answer{params_.username, params_.password, "REGISTER", params_.registrar, cnonce_,
+                                  ++nonce_count_};
+        credentials = auth::digest_credentials(*challenge_, answer);
+    } else if (params_.initial_authorization) {
+        // TS 24.229 §5.1.1.2: username is the IMPI, realm the home domain, nonce and response empty.
+        const auto at = params_.impu.find('@');
+        const std::string realm = at == std::string::npos ? params_.registrar.substr(4) : params_.impu.substr(at + 1);
+        credentials = fmt::format("Digest username=\"{}\", realm=\"{}\", nonce=\"\", uri=\"{}\", response=\"\"",
+                                  params_.username, realm, params_.registrar);
+    }
+    const bool proxy_auth = challenge_ && challenge_->proxy;
+
+    ++requests_;
+    msg_t* msg = nta_msg_create(stack_.agent(), 0);
+    sip_t* sip = sip_object(msg);
+    su_home_t* msg_home_ = msg_home(msg);
+    const std::string to = "<" + params_.impu + ">";
+    const bool built =
+        msg && sip_header_insert(msg, sip, reinterpret_cast<sip_header_t*>(sip_request_create(
+                                               msg_home_, SIP_METHOD_REGISTER, URL_STRING_MAKE(params_.registrar.c_str()), nullptr))) == 0 &&
+        sip_add_tl(msg, sip, SIPTAG_FROM_STR(from_.c_str()), SIPTAG_TO_STR(to.c_str()), SIPTAG_CALL_ID_STR(call_id_.c_str()),
+        SIPTAG_CSEQ(sip_cseq_create(msg_home_, cseq_++, SIP_METHOD_REGISTER)), SIPTAG_MAX_FORWARDS_STR("70"),
+        TAG_IF(!contact.empty(), SIPTAG_CONTACT_STR(contact.c_str())),
+        TAG_IF(action_ == RegisterAction::unbind_all, SIPTAG_EXPIRES_STR("0")),
+        TAG_IF(!credentials.empty() && !proxy_auth, SIPTAG_AUTHORIZATION_STR(credentials.c_str())),
+        TAG_IF(!credentials.empty() && proxy_auth, SIPTAG_PROXY_AUTHORIZATION_STR(credentials.c_str())),
+        SIPTAG_SUPPORTED_STR("path, gruu"),
+        TAG_IF(!params_.user_agent.empty(), SIPTAG_USER_AGENT_STR(params_.user_agent.c_str())), TAG_END()) == 0;
+    if (built)
+        orq_ = nta_outgoing_mcreate(stack_.agent(), &Registration::on_response_cb, this,
+                                    params_.next_hop.empty() ? nullptr : URL_STRING_MAKE(params_.next_hop.c_str()), msg,
+                                    TAG_END());
+    if (!orq_) {
+        if (msg)
+            msg_destroy(msg);
+        RegistrationResult result;
+        result.outcome = Outcome::local;
+        result.error = fmt::format("cannot send REGISTER for {} to {}", params_.impu,
+                                   params_.next_hop.empty() ? params_.registrar : params_.next_hop);
+        finish(std::move(result));
+    }
+}
+
+int Registration::on_response_cb(Registration* self, nta_outgoing_s*, const sip_s* sip)
+{
+    return self->on_response(sip);
+}
+
+int Registration::on_response(const sip_s* sip)
+{
+    const int status = sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq_);
+    if (status < 200)
+        return 0;
+
+    RegistrationResult result;
+    result.status = status;
+    result.phrase = sip && sip->sip_status && sip->sip_status->st_phrase ? sip->sip_status->st_phrase : "";
+    result.call_id = call_id_;
+    result.cseq = nta_outgoing_cseq(orq_);
+    if (challenge_)
+        result.algorithm = auth::digest_algorithm_name(challenge_->parsed_algorithm);
+    const std::string where = params_.next_hop.empty() ? params_.registrar : params_.next_hop;
+
+    if (!sip || nta_sip_is_internal(sip)) {
+        // Generated by the transaction layer: nothing came back in time, or the transport failed.
+        result.outcome = Outcome::no_answer;
+        result.error = status == 408
+                           ? fmt::format("no answer from {} within {} s", where, stack_.config().transaction_timeout)
+                           : fmt::format("cannot reach {}: {} {}", where, status, result.phrase);
+        cancel();
+        finish(std::move(result));
+        return 0;
+    }
+    cancel();
+
+    if ((status == 401 || status == 407) && requests_ < max_requests_per_action) {
+        std::string unsupported;
+        auto challenge = pick_challenge(status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate,
+                                        status == 407, unsupported);
+        if (!challenge) {
+            result.outcome = Outcome::auth;
+            result.error = unsupported.empty()
+                               ? fmt::format("{} {} from {} without a Digest challenge", status, result.phrase, where)
+                               : fmt::format("{} asks for Digest algorithm {}, which is not supported", where, unsupported);
+            finish(std::move(result));
+            return 0;
+        }
+        if (answered_fresh_challenge_ && !challenge->stale) {
+            result.outcome = Outcome::auth;
+            result.error = fmt::format("{} rejected the credentials of {} ({} {} after authentication)", where,
+                                       params_.username, status, result.phrase);
+            finish(std::move(result));
+            return 0;
+        }
+        challenge_ = std::move(challenge);
+        cnonce_ = auth::make_cnonce();
+        nonce_count_ = 0;
+        answered_fresh_challenge_ = true;
+        send();
+        return 0;
+    }
+    if (status == 423 && sip->sip_min_expires && requests_ < max_requests_per_action) {
+        spdlog::info("{}: interval too brief, retrying with expires {}", params_.impu, sip->sip_min_expires->me_delta);
+        params_.expires = static_cast<unsigned>(sip->sip_min_expires->me_delta);
+        send();
+        return 0;
+    }
+    if (status >= 300) {
+        result.outcome = status == 403 || status == 401 || status == 407 ? Outcome::auth : Outcome::negative;
+        result.error = fmt::format("{} answered {} {}", where, status, result.phrase);
+        finish(std::move(result));
+        return 0;
+    }
+    parse_success(sip, result);
+    finish(std::move(result));
+    return 0;
+}
+
+void Registration::parse_success(const sip_s* sip, RegistrationResult& result)
+{
+    url_t* ours = url_make(home_, params_.contact.c_str());
+    const unsigned default_expires = sip->sip_expires ? static_cast<unsigned>(sip->sip_expires->ex_delta) : 0;
+    for (const sip_contact_t* m = sip->sip_contact; m; m = m->m_next) {
+        Binding binding;
+        char* uri = url_as_string(home_, m->m_url);
+        binding.uri = uri ? uri : "";
+        const std::string expires = param(m->m_params, "expires=");
+        binding.expires = expires.empty() ? default_expires : static_cast<unsigned>(std::strtoul(expires.c_str(), nullptr, 10));
+        binding.instance = param(m->m_params, "+sip.instance=");
+        binding.pub_gruu = param(m->m_params, "pub-gruu=");
+        binding.temp_gruu = param(m->m_params, "temp-gruu=");
+        binding.ours = (ours && url_cmp(m->m_url, ours) == 0) ||
+                       (!params_.instance_id.empty() && binding.instance == params_.instance_id);
+        if (binding.ours) {
+            result.expires = binding.expires;
+            result.pub_gruu = binding.pub_gruu;
+            result.temp_gruu = binding.temp_gruu;
+        }
+        result.bindings.push_back(std::move(binding));
+    }
+    for (const sip_path_t* r = sip->sip_path; r; r = r->r_next)
+        result.path.push_back(element_text(home_, r));
+    for (const sip_service_route_t* r = sip->sip_service_route; r; r = r->r_next)
+        result.service_route.push_back(element_text(home_, r));
+    for (const sip_unknown_t* u = sip->sip_unknown; u; u = u->un_next)
+        if (u->un_name && strcasecmp(u->un_name, "P-Associated-URI") == 0 && u->un_value)
+            for (auto& uri : split_list(u->un_value))
+                result.associated_uris.push_back(std::move(uri));
+}
+
+void Registration::finish(RegistrationResult result)
+{
+    result.transactions = requests_;
+    result.latency_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count();
+    result.call_id = call_id_;
+    // `done` may destroy this object: nothing may touch members after the call.
+    Done done = std::move(done_);
+    if (done)
+        done(result);
+}
+
+} // namespace imsp2p::sip

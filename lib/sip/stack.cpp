@@ -1,0 +1,199 @@
+#include "sip/stack.hpp"
+
+#include "cli/outcome.hpp"
+#include "sip/sofia.hpp"
+
+#include <sofia-sip/su_log.h>
+
+#include <fmt/format.h>
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+
+namespace imsp2p::sip {
+namespace {
+
+void init_sofia_once()
+{
+    static std::once_flag once;
+    std::call_once(once, [] {
+        if (su_init() != 0)
+            throw Failure(Outcome::local, "sofia-sip initialisation failed");
+        // sofia logs to stderr through its own log levels: keep it quiet.
+        su_log_set_level(nullptr, 0);
+    });
+}
+
+int ticker_ready(SipStack*, su_wait_t*, su_wakeup_arg_t* ticker)
+{
+    static_cast<Ticker*>(ticker)->fire();
+    return 0;
+}
+
+std::string url_host(const std::string& host)
+{
+    return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+} // namespace
+
+SipStack::SipStack(const StackConfig& config) : config_(config)
+{
+    init_sofia_once();
+    root_ = su_root_create(this);
+    if (!root_)
+        throw Failure(Outcome::local, "cannot create the SIP event loop");
+
+    const std::string port = config.port ? std::to_string(config.port) : "*";
+    const std::string bind = fmt::format("sip:{}:{};transport={}", url_host(config.host), port, config.transport);
+    const auto t1x64 = static_cast<unsigned>(config.transaction_timeout * 1000);
+    errno = 0;
+    agent_ = nta_agent_create(root_, URL_STRING_MAKE(bind.c_str()), nullptr, nullptr,
+                              NTATAG_SIP_T1X64(t1x64 ? t1x64 : 1), NTATAG_CLIENT_RPORT(1), NTATAG_UA(1),
+                              NTATAG_UDP_MTU(65535), TAG_END());
+    if (!agent_) {
+        const int error = errno;
+        su_root_destroy(root_);
+        throw Failure(Outcome::local, fmt::format("cannot listen on {} {}:{}: {}", config.transport, config.host,
+                                                  config.port, error ? std::strerror(error) : "unknown error"));
+    }
+    const sip_contact_t* contact = nta_agent_contact(agent_);
+    local_host_ = config.host;
+    local_port_ = config.port;
+    if (contact && contact->m_url->url_port)
+        local_port_ = static_cast<unsigned>(std::stoul(contact->m_url->url_port));
+}
+
+SipStack::~SipStack()
+{
+    if (agent_)
+        nta_agent_destroy(agent_);
+    if (root_)
+        su_root_destroy(root_);
+}
+
+std::string SipStack::contact_uri(const std::string& user) const
+{
+    std::string uri = "sip:";
+    if (!user.empty())
+        uri += user + "@";
+    uri += fmt::format("{}:{}", url_host(local_host_), local_port_);
+    if (config_.transport != "udp")
+        uri += ";transport=" + config_.transport;
+    return uri;
+}
+
+void SipStack::run()
+{
+    su_root_run(root_);
+}
+
+void SipStack::stop()
+{
+    su_root_break(root_);
+}
+
+StackStats SipStack::stats() const
+{
+    usize_t sent = 0, retry = 0, received = 0, bad = 0;
+    nta_agent_get_stats(agent_, NTATAG_S_SENT_REQUEST_REF(sent), NTATAG_S_RETRY_REQUEST_REF(retry),
+                        NTATAG_S_RECV_RESPONSE_REF(received), NTATAG_S_BAD_MESSAGE_REF(bad), TAG_END());
+    return {sent, retry, received, bad};
+}
+
+Timer::Timer(SipStack& stack) : timer_(su_timer_create(su_root_task(stack.root()), 0))
+{
+    if (!timer_)
+        throw Failure(Outcome::local, "cannot create a timer");
+}
+
+Timer::~Timer()
+{
+    su_timer_destroy(timer_);
+}
+
+void Timer::start(unsigned ms, std::function<void()> callback)
+{
+    callback_ = std::move(callback);
+    su_timer_set_interval(timer_, &Timer::fire, this, static_cast<su_duration_t>(ms));
+}
+
+void Timer::cancel()
+{
+    su_timer_reset(timer_);
+}
+
+void Timer::fire(SipStack*, su_timer_s*, void* arg)
+{
+    auto* self = static_cast<Timer*>(arg);
+    // The callback may restart this timer, which replaces callback_: run a copy.
+    auto callback = self->callback_;
+    if (callback)
+        callback();
+}
+
+Ticker::Ticker(SipStack& stack, unsigned period_us, std::function<void()> callback)
+    : stack_(stack), fd_(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)), callback_(std::move(callback))
+{
+    if (fd_ < 0)
+        throw Failure(Outcome::local, fmt::format("timerfd: {}", std::strerror(errno)));
+    itimerspec spec{};
+    spec.it_interval.tv_sec = period_us / 1000000;
+    spec.it_interval.tv_nsec = static_cast<long>(period_us % 1000000) * 1000;
+    spec.it_value = spec.it_interval;
+    su_wait_t wait = SU_WAIT_INIT;
+    if (timerfd_settime(fd_, 0, &spec, nullptr) != 0 || su_wait_create(&wait, fd_, SU_WAIT_IN) != 0 ||
+        (index_ = su_root_register(stack.root(), &wait, &ticker_ready, this, 0)) < 0) {
+        close(fd_);
+        throw Failure(Outcome::local, "cannot register a periodic timer with the event loop");
+    }
+}
+
+Ticker::~Ticker()
+{
+    su_root_deregister(stack_.root(), index_);
+    close(fd_);
+}
+
+void Ticker::fire()
+{
+    std::uint64_t expirations = 0;
+    if (read(fd_, &expirations, sizeof expirations) == sizeof expirations && callback_)
+        callback_();
+}
+
+std::string source_address_towards(const std::string& host)
+{
+    addrinfo hints{};
+    hints.ai_socktype = SOCK_DGRAM;
+    hints.ai_flags = AI_NUMERICHOST;
+    addrinfo* result = nullptr;
+    if (getaddrinfo(host.c_str(), "5060", &hints, &result) != 0)
+        return {};
+    std::string address;
+    const int fd = socket(result->ai_family, SOCK_DGRAM, 0);
+    sockaddr_storage local{};
+    socklen_t length = sizeof local;
+    if (fd >= 0 && connect(fd, result->ai_addr, result->ai_addrlen) == 0 &&
+        getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) == 0) {
+        char text[INET6_ADDRSTRLEN] = "";
+        const void* raw = local.ss_family == AF_INET6
+                              ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&local)->sin6_addr)
+                              : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&local)->sin_addr);
+        if (inet_ntop(local.ss_family, raw, text, sizeof text))
+            address = text;
+    }
+    if (fd >= 0)
+        close(fd);
+    freeaddrinfo(result);
+    return address;
+}
+
+} // namespace imsp2p::sip

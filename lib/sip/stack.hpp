@@ -1,0 +1,99 @@
+// A SIP endpoint on sofia-sip's transaction layer (nta): one su_root event
+// loop and one agent bound to one local address and transport. Everything on
+// it, callbacks included, runs on the thread that calls run().
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+struct su_root_s;
+struct nta_agent_s;
+struct su_timer_s;
+
+namespace imsp2p::sip {
+
+struct StackConfig {
+    std::string transport = "udp"; // udp or tcp
+    std::string host;              // local IP address to bind
+    unsigned port = 0;             // 0: any free port
+    double transaction_timeout = 32.0; // seconds: timer B/F (64*T1 by default)
+};
+
+struct StackStats {
+    std::size_t requests_sent = 0;
+    std::size_t retransmissions = 0;   // requests sent again by the transaction layer
+    std::size_t responses_received = 0;
+    std::size_t bad_messages = 0;
+};
+
+class SipStack {
+public:
+    explicit SipStack(const StackConfig& config); // throws Failure(local) when it cannot bind
+    ~SipStack();
+    SipStack(const SipStack&) = delete;
+    SipStack& operator=(const SipStack&) = delete;
+
+    su_root_s* root() const { return root_; }
+    nta_agent_s* agent() const { return agent_; }
+    const StackConfig& config() const { return config_; }
+
+    // Where the agent listens, as put in Contact headers: host and port.
+    const std::string& local_host() const { return local_host_; }
+    unsigned local_port() const { return local_port_; }
+    // sip:user@host:port;transport=… for this endpoint.
+    std::string contact_uri(const std::string& user) const;
+
+    void run();  // until stop()
+    void stop();
+    StackStats stats() const;
+
+private:
+    StackConfig config_;
+    su_root_s* root_ = nullptr;
+    nta_agent_s* agent_ = nullptr;
+    std::string local_host_;
+    unsigned local_port_ = 0;
+};
+
+// A one-shot or repeating timer on a stack's event loop.
+class Timer {
+public:
+    explicit Timer(SipStack& stack);
+    ~Timer();
+    Timer(const Timer&) = delete;
+    Timer& operator=(const Timer&) = delete;
+
+    void start(unsigned ms, std::function<void()> callback); // replaces a pending one
+    void cancel();
+
+private:
+    static void fire(SipStack* stack, su_timer_s* timer, void* arg);
+    su_timer_s* timer_;
+    std::function<void()> callback_;
+};
+
+// A periodic tick on a stack's event loop, from a timerfd that the loop
+// waits on: sub-millisecond periods without the busy polling that sofia's
+// own timers do when they are due within a millisecond.
+class Ticker {
+public:
+    Ticker(SipStack& stack, unsigned period_us, std::function<void()> callback);
+    ~Ticker();
+    Ticker(const Ticker&) = delete;
+    Ticker& operator=(const Ticker&) = delete;
+
+    void fire(); // called by the event loop when the timerfd is readable
+
+private:
+    SipStack& stack_;
+    int fd_ = -1;
+    int index_ = -1;
+    std::function<void()> callback_;
+};
+
+// The local address a datagram to `host` would leave from (no packet is sent).
+std::string source_address_towards(const std::string& host);
+
+} // namespace imsp2p::sip

@@ -1,0 +1,206 @@
+#include "ue/register_command.hpp"
+
+#include "sip/registration.hpp"
+#include "sip/stack.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <csignal>
+
+namespace imsp2p::ue {
+namespace {
+
+std::atomic<int> stop_signal{0};
+
+void on_stop_signal(int signal)
+{
+    stop_signal = signal;
+}
+
+// TS 24.229 §5.1.1.4.1: refresh 600 s before expiry when registered for more
+// than 1,200 s, otherwise when half of the time has passed.
+unsigned refresh_delay_ms(unsigned expires)
+{
+    const unsigned seconds = expires > 1200 ? expires - 600 : expires / 2;
+    return std::max(1u, seconds) * 1000;
+}
+
+nlohmann::json result_fields(const sip::RegistrationParams& params, const sip::SipStack& stack,
+                             const sip::RegistrationResult& result)
+{
+    nlohmann::json fields{
+        {"impu", params.impu},
+        {"impi", params.username},
+        {"registrar", params.registrar},
+        {"proxy", params.next_hop.empty() ? nlohmann::json() : nlohmann::json(params.next_hop)},
+        {"transport", stack.config().transport},
+        {"local", fmt::format("{}:{}", stack.local_host(), stack.local_port())},
+        {"contact", params.contact},
+        {"instance_id", params.instance_id},
+        {"status", result.status},
+        {"reason", result.phrase},
+    };
+    if (result.outcome != Outcome::ok) {
+        fields["outcome"] = outcome_name(result.outcome);
+        fields["error"] = result.error;
+    }
+    fields["expires"] = result.expires;
+    fields["service_route"] = result.service_route;
+    fields["path"] = result.path;
+    fields["p_associated_uri"] = result.associated_uris;
+    fields["pub_gruu"] = result.pub_gruu.empty() ? nlohmann::json() : nlohmann::json(result.pub_gruu);
+    fields["temp_gruu"] = result.temp_gruu.empty() ? nlohmann::json() : nlohmann::json(result.temp_gruu);
+    fields["call_id"] = result.call_id;
+    fields["cseq"] = result.cseq;
+    fields["algorithm"] = result.algorithm.empty() ? nlohmann::json() : nlohmann::json(result.algorithm);
+    fields["latency_ms"] = std::round(result.latency_ms * 1000) / 1000;
+    fields["transactions"] = result.transactions;
+    fields["bindings"] = result.bindings.size();
+    return fields;
+}
+
+std::string result_text(const std::string& verb, const sip::RegistrationParams& params, const sip::RegistrationResult& result)
+{
+    std::string text = fmt::format("{} {} ({})\n", verb, params.impu, params.username);
+    auto row = [&text](std::string_view key, const std::string& value) {
+        if (!value.empty())
+            text += fmt::format("  {:<17}{}\n", key, value);
+    };
+    row("contact", params.contact);
+    if (verb != "unregistered")
+        row("expires", fmt::format("{} s", result.expires));
+    for (const auto& route : result.service_route)
+        row("service-route", route);
+    for (const auto& path : result.path)
+        row("path", path);
+    for (const auto& uri : result.associated_uris)
+        row("associated-uri", uri);
+    row("pub-gruu", result.pub_gruu);
+    row("temp-gruu", result.temp_gruu);
+    row("bindings", std::to_string(result.bindings.size()));
+    row("answer", fmt::format("{} {} in {:.1f} ms ({} transaction{}{})", result.status, result.phrase, result.latency_ms,
+                              result.transactions, result.transactions == 1 ? "" : "s",
+                              result.algorithm.empty() ? "" : ", Digest " + result.algorithm));
+    return text;
+}
+
+// Runs one action to completion on the stack's loop.
+sip::RegistrationResult run_action(sip::SipStack& stack, sip::Registration& registration, sip::RegisterAction action)
+{
+    sip::RegistrationResult outcome;
+    registration.start(action, [&](const sip::RegistrationResult& result) {
+        outcome = result;
+        stack.stop();
+    });
+    stack.run();
+    return outcome;
+}
+
+} // namespace
+
+Outcome run_register(const RegisterOptions& options, cli::Output& out)
+{
+    RegisterPlan plan = plan_registration(options);
+    sip::SipStack stack(plan.stack);
+    plan.params.contact = plan.explicit_contact.empty() ? stack.contact_uri(plan.contact_user) : plan.explicit_contact;
+    sip::Registration registration(stack, plan.params);
+    const auto& params = registration.params();
+
+    auto report_failure = [&](const sip::RegistrationResult& result) {
+        out.event("failed", result_fields(params, stack, result), "");
+        throw Failure(result.outcome, result.error);
+    };
+
+    if (options.unregister || options.unregister_all) {
+        if (options.unregister && options.contact.empty()) {
+            // Our contact address may differ from an earlier run's: find the
+            // bindings of this device (instance id) and remove those.
+            auto query = run_action(stack, registration, sip::RegisterAction::query);
+            if (query.outcome != Outcome::ok)
+                report_failure(query);
+            std::vector<std::string> ours;
+            for (const auto& binding : query.bindings)
+                if (binding.ours)
+                    ours.push_back(binding.uri);
+            if (ours.empty()) {
+                out.event("unregistered", result_fields(params, stack, query),
+                          fmt::format("unregistered {}: no binding of this UE was left\n", params.impu));
+                return Outcome::ok;
+            }
+            registration.set_unbind_contacts(ours);
+        }
+        auto result = run_action(stack, registration,
+                                 options.unregister_all ? sip::RegisterAction::unbind_all : sip::RegisterAction::unbind);
+        if (result.outcome != Outcome::ok)
+            report_failure(result);
+        out.event("unregistered", result_fields(params, stack, result), result_text("unregistered", params, result));
+        return Outcome::ok;
+    }
+
+    auto result = run_action(stack, registration, sip::RegisterAction::bind);
+    if (result.outcome != Outcome::ok)
+        report_failure(result);
+    if (result.expires == 0 && !result.bindings.empty())
+        spdlog::warn("the registrar's 200 OK does not list our contact {}", params.contact);
+    out.event("registered", result_fields(params, stack, result), result_text("registered", params, result));
+    if (!options.keep)
+        return Outcome::ok;
+
+    // --keep: refresh before expiry until SIGINT/SIGTERM, then deregister.
+    std::signal(SIGINT, on_stop_signal);
+    std::signal(SIGTERM, on_stop_signal);
+    sip::Timer refresh(stack), poll(stack);
+    Outcome final_outcome = Outcome::ok;
+    std::string final_error;
+    auto expiry = std::chrono::steady_clock::now() + std::chrono::seconds(result.expires);
+    std::function<void(unsigned)> schedule = [&](unsigned delay_ms) {
+        refresh.start(delay_ms, [&] {
+            registration.start(sip::RegisterAction::bind, [&](const sip::RegistrationResult& refreshed) {
+                if (refreshed.outcome == Outcome::ok) {
+                    expiry = std::chrono::steady_clock::now() + std::chrono::seconds(refreshed.expires);
+                    out.event("refreshed", result_fields(params, stack, refreshed), result_text("refreshed", params, refreshed));
+                    schedule(refresh_delay_ms(refreshed.expires));
+                    return;
+                }
+                spdlog::warn("refresh failed: {}", refreshed.error);
+                const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(expiry - std::chrono::steady_clock::now());
+                if (left.count() <= 1000) {
+                    out.event("failed", result_fields(params, stack, refreshed), "");
+                    final_outcome = refreshed.outcome;
+                    final_error = "registration expired: " + refreshed.error;
+                    stack.stop();
+                    return;
+                }
+                schedule(static_cast<unsigned>(std::min<long>(left.count() / 2, 30000)));
+            });
+        });
+    };
+    schedule(refresh_delay_ms(result.expires));
+    std::function<void()> watch = [&] {
+        if (!stop_signal) {
+            poll.start(100, watch);
+            return;
+        }
+        refresh.cancel();
+        spdlog::info("signal {}: deregistering", stop_signal.load());
+        registration.start(sip::RegisterAction::unbind, [&](const sip::RegistrationResult& removed) {
+            if (removed.outcome == Outcome::ok) {
+                out.event("unregistered", result_fields(params, stack, removed), result_text("unregistered", params, removed));
+            } else {
+                out.event("failed", result_fields(params, stack, removed), "");
+                final_outcome = removed.outcome;
+                final_error = removed.error;
+            }
+            stack.stop();
+        });
+    };
+    poll.start(100, watch);
+    stack.run();
+    if (final_outcome != Outcome::ok)
+        throw Failure(final_outcome, final_error);
+    return Outcome::ok;
+}
+
+} // namespace imsp2p::ue

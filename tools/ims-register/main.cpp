@@ -1,0 +1,61 @@
+// ims-register: IMS UE registration (Gm) — register, refresh, deregister, load.
+#include "cli/tool.hpp"
+#include "ue/register_command.hpp"
+
+int main(int argc, char** argv)
+{
+    using namespace imsp2p;
+    cli::Tool tool("ims-register", "Register an IMS user (SIP REGISTER with Digest) with a registrar or P-CSCF");
+    auto& app = tool.app();
+    ue::RegisterOptions o;
+
+    app.add_option("--impu", o.impu, "Public user identity to register, e.g. sip:alice@ims.test")->type_name("URI");
+    app.add_option("--impi", o.impi, "Private identity, the Digest username (default: user@domain of the IMPU)")
+        ->type_name("ID");
+    app.add_option("--password", o.password, "Digest password (prefer --subscribers: it stays out of ps)")
+        ->type_name("SECRET");
+    app.add_option("--subscribers", o.subscribers, "Subscriber CSV (impi,impus,auth,password,...) to take credentials from")
+        ->type_name("FILE");
+    app.add_option("--registrar", o.registrar, "Request-URI of the REGISTER (default: sip:DOMAIN of the IMPU)")
+        ->type_name("URI");
+    app.add_option("--proxy", o.proxy, "Outbound proxy (P-CSCF) to send through; default: the registrar itself")
+        ->type_name("URI");
+    tool.choices(app.add_option("--transport", o.transport, "SIP transport (default: the proxy URI's, else udp)")
+                     ->type_name("PROTO"),
+                 {"udp", "tcp"});
+    app.add_option("--local", o.local, "Local ADDRESS[:PORT] to bind (default: the address that reaches the proxy)")
+        ->type_name("ADDR");
+    app.add_option("--contact", o.contact, "Contact URI to register instead of sip:USER@LOCAL-ADDRESS:PORT")
+        ->type_name("URI");
+    app.add_option("--instance-id", o.instance_id, "+sip.instance value (default: a UUID URN derived from the IMPI)")
+        ->type_name("URN");
+    app.add_option("--expires", o.expires, "Registration lifetime requested, in seconds")
+        ->type_name("SECONDS")
+        ->check(CLI::Range(1u, 4294967u))
+        ->capture_default_str();
+    app.add_option("--user-agent", o.user_agent, "User-Agent header value")->type_name("TEXT");
+    app.add_flag("--unregister", o.unregister, "Remove this UE's binding (found by its instance id) instead of adding one");
+    app.add_flag("--unregister-all", o.unregister_all, "Remove every binding of the IMPU (Contact: *)");
+    app.add_flag("--keep", o.keep, "Stay registered: refresh before expiry, deregister on SIGINT or SIGTERM");
+    app.add_flag("--no-initial-auth", o.no_initial_authorization,
+                 "Send the first REGISTER without the IMS empty Authorization header");
+    tool.add_timeout(5.0, "Seconds to wait for each answer (SIP transaction timeout)");
+
+    auto* load = app.add_option_group("Load mode", "Register the CSV's subscribers at a rate");
+    load->add_option("--rate", o.rate, "Registrations started per second (default: as fast as --concurrency allows)")
+        ->type_name("PER_SECOND")
+        ->check(CLI::PositiveNumber);
+    load->add_option("--count", o.count, "Stop after N registrations")->type_name("N")->check(CLI::PositiveNumber);
+    load->add_option("--duration", o.duration, "Stop starting registrations after SECONDS")
+        ->type_name("SECONDS")
+        ->check(CLI::PositiveNumber);
+    load->add_option("--concurrency", o.concurrency, "Registrations in progress at once at most (default: 2000)")
+        ->type_name("N")
+        ->check(CLI::PositiveNumber);
+
+    return tool.run(argc, argv, [&] {
+        o.timeout = tool.common().timeout;
+        o.load = o.rate > 0 || o.count > 0 || o.duration > 0 || o.concurrency > 0;
+        return o.load ? ue::run_register_load(o, tool.out()) : ue::run_register(o, tool.out());
+    });
+}
