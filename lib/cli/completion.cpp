@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 
 namespace imsp2p::cli {
 namespace {
@@ -28,8 +29,11 @@ struct CommandSpec {
 // completion syntaxes treat specially.
 std::string short_description(std::string text)
 {
-    if (auto dot = text.find(". "); dot != std::string::npos)
-        text.resize(dot);
+    for (auto dot = text.find(". "); dot != std::string::npos; dot = text.find(". ", dot + 1))
+        if (dot + 2 < text.size() && std::isupper(static_cast<unsigned char>(text[dot + 2]))) {
+            text.resize(dot);
+            break;
+        }
     std::string clean;
     for (char c : text)
         if (c != '\'' && c != '[' && c != ']' && c != ':' && c != '\\' && c != '"' && c != '`' && c != '$')
@@ -48,13 +52,17 @@ std::vector<OptionSpec> collect_options(const CLI::App& app,
         spec.longs = option->get_lnames();
         spec.shorts = option->get_snames();
         spec.description = short_description(option->get_description());
-        spec.takes_value = option->get_type_size_max() > 0;
+        spec.takes_value = option->get_expected_max() > 0; // flags expect no value
         const std::string type = option->get_type_name();
         spec.is_file = type == "FILE" || type == "DIR" || type == "PATH";
         if (auto it = choices.find(option); it != choices.end())
             spec.choices = it->second;
         specs.push_back(std::move(spec));
     }
+    // CLI11 option groups are unnamed subcommands: their options belong here.
+    for (const CLI::App* group : app.get_subcommands([](const CLI::App* sub) { return sub->get_name().empty(); }))
+        for (auto& spec : collect_options(*group, choices))
+            specs.push_back(std::move(spec));
     return specs;
 }
 
@@ -205,7 +213,7 @@ std::string Tool::completion(const std::string& shell) const
 {
     std::vector<CommandSpec> commands;
     commands.push_back({"", app_.get_description(), collect_options(app_, choices_)});
-    for (const CLI::App* sub : app_.get_subcommands([](const CLI::App*) { return true; }))
+    for (const CLI::App* sub : app_.get_subcommands([](const CLI::App* sub) { return !sub->get_name().empty(); }))
         commands.push_back({sub->get_name(), sub->get_description(), collect_options(*sub, choices_)});
     if (shell == "bash")
         return bash(name_, commands);

@@ -28,12 +28,27 @@ Tool::Tool(std::string name, std::string summary) : name_(std::move(name)), app_
             {"bash", "zsh", "fish"});
 }
 
+CLI::Validator positive()
+{
+    return CLI::Validator(
+        [](std::string& text) -> std::string {
+            try {
+                size_t used = 0;
+                if (std::stod(text, &used) > 0 && used == text.size())
+                    return {};
+            } catch (const std::exception&) {
+            }
+            return "must be greater than 0, not " + text;
+        },
+        "POSITIVE");
+}
+
 CLI::Option* Tool::add_timeout(double default_seconds, const std::string& what)
 {
     common_.timeout = default_seconds;
     return app_.add_option("--timeout", common_.timeout, what)
         ->type_name("SECONDS")
-        ->check(CLI::PositiveNumber)
+        ->check(positive())
         ->capture_default_str();
 }
 
@@ -73,8 +88,7 @@ int Tool::run(int argc, char** argv, const std::function<Outcome()>& body)
         } catch (const CLI::ParseError& error) {
             if (error.get_exit_code() == 0)
                 return finish(0);
-            spdlog::error("{}", error.what());
-            std::fprintf(stderr, "Try '%s --help' for more information.\n", name_.c_str());
+            spdlog::error("{} (try '{} --help')", error.what(), name_);
             return exit_code(Outcome::usage);
         }
         setup_logging(name_, common_.verbosity);

@@ -20,6 +20,9 @@ struct CommonOptions {
     double timeout = 5.0; // seconds, for tools that wait for a peer
 };
 
+// Accepts numbers greater than 0, with a message a user can act on.
+CLI::Validator positive();
+
 class Tool {
 public:
     Tool(std::string name, std::string summary);

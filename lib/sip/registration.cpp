@@ -209,12 +209,18 @@ int Registration::on_response(const sip_s* sip)
     const int status = sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq_);
     if (status < 200)
         return 0;
+    // The transaction owns `sip`: destroy it only once the answer is handled.
+    struct Destroy {
+        nta_outgoing_t* orq;
+        ~Destroy() { nta_outgoing_destroy(orq); }
+    } finished{orq_};
+    orq_ = nullptr;
 
     RegistrationResult result;
     result.status = status;
     result.phrase = sip && sip->sip_status && sip->sip_status->st_phrase ? sip->sip_status->st_phrase : "";
     result.call_id = call_id_;
-    result.cseq = nta_outgoing_cseq(orq_);
+    result.cseq = nta_outgoing_cseq(finished.orq);
     if (challenge_)
         result.algorithm = auth::digest_algorithm_name(challenge_->parsed_algorithm);
     const std::string where = params_.next_hop.empty() ? params_.registrar : params_.next_hop;
@@ -225,11 +231,9 @@ int Registration::on_response(const sip_s* sip)
         result.error = status == 408
                            ? fmt::format("no answer from {} within {} s", where, stack_.config().transaction_timeout)
                            : fmt::format("cannot reach {}: {} {}", where, status, result.phrase);
-        cancel();
         finish(std::move(result));
         return 0;
     }
-    cancel();
 
     if ((status == 401 || status == 407) && requests_ < max_requests_per_action) {
         std::string unsupported;

@@ -19,6 +19,7 @@ struct StackConfig {
     std::string host;              // local IP address to bind
     unsigned port = 0;             // 0: any free port
     double transaction_timeout = 32.0; // seconds: timer B/F (64*T1 by default)
+    unsigned timer_k_ms = 5000;        // T4: how long a completed UDP transaction absorbs retransmitted answers
 };
 
 struct StackStats {

@@ -44,14 +44,14 @@ int main(int argc, char** argv)
     auto* load = app.add_option_group("Load mode", "Register the CSV's subscribers at a rate");
     load->add_option("--rate", o.rate, "Registrations started per second (default: as fast as --concurrency allows)")
         ->type_name("PER_SECOND")
-        ->check(CLI::PositiveNumber);
-    load->add_option("--count", o.count, "Stop after N registrations")->type_name("N")->check(CLI::PositiveNumber);
+        ->check(cli::positive());
+    load->add_option("--count", o.count, "Stop after N registrations")->type_name("N")->check(cli::positive());
     load->add_option("--duration", o.duration, "Stop starting registrations after SECONDS")
         ->type_name("SECONDS")
-        ->check(CLI::PositiveNumber);
+        ->check(cli::positive());
     load->add_option("--concurrency", o.concurrency, "Registrations in progress at once at most (default: 2000)")
         ->type_name("N")
-        ->check(CLI::PositiveNumber);
+        ->check(cli::positive());
 
     return tool.run(argc, argv, [&] {
         o.timeout = tool.common().timeout;

@@ -1,0 +1,120 @@
+# Shell test helpers: a temporary directory, peers stopped by PID on exit,
+# and checks on a command's exit code, stdout and stderr.
+# Source it; then call `run CMD...` and the expect_* checks; end with `finish`.
+
+set -u
+TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/imsp2p-test.XXXXXX")
+PASSED=0
+FAILED=0
+PIDS=()
+
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]}"; do
+    # Bounded wait: 50 × 0.1 s, then SIGKILL.
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  [ "${KEEP_TMP:-0}" = 1 ] || rm -rf "$TEST_TMP"
+}
+trap cleanup EXIT
+
+# Remembers a background process to stop at exit.
+track() { PIDS+=("$1"); }
+
+pass() { PASSED=$((PASSED + 1)); echo "PASS: $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; }
+
+# run CMD...: runs CMD, keeping its exit code in $RC, stdout in $OUT_FILE, stderr in $ERR_FILE.
+OUT_FILE=$TEST_TMP/stdout
+ERR_FILE=$TEST_TMP/stderr
+run() {
+  set +e
+  "$@" >"$OUT_FILE" 2>"$ERR_FILE"
+  RC=$?
+  set -e
+  LAST_CMD="$*"
+}
+
+# expect_exit CODE WHAT
+expect_exit() {
+  if [ "$RC" -eq "$1" ]; then
+    pass "$2 (exit $RC)"
+  else
+    fail "$2: exit $RC, expected $1; command: $LAST_CMD"
+    sed 's/^/  stdout: /' "$OUT_FILE" | head -20
+    sed 's/^/  stderr: /' "$ERR_FILE" | head -20
+  fi
+}
+
+# expect_match FILE REGEX WHAT
+expect_match() {
+  if grep -Eq -- "$2" "$1"; then pass "$3"; else fail "$3: /$2/ not in $(basename "$1")"; sed 's/^/  | /' "$1" | head -20; fi
+}
+
+# expect_no_match FILE REGEX WHAT
+expect_no_match() {
+  if grep -Eq -- "$2" "$1"; then fail "$3: /$2/ found in $(basename "$1")"; sed 's/^/  | /' "$1" | head -20; else pass "$3"; fi
+}
+
+# expect_stderr_line REGEX WHAT: stderr is exactly one line and matches.
+expect_stderr_line() {
+  local lines
+  lines=$(wc -l <"$ERR_FILE")
+  if [ "$lines" -eq 1 ] && grep -Eq -- "$1" "$ERR_FILE"; then
+    pass "$2: $(cat "$ERR_FILE")"
+  else
+    fail "$2: stderr should be one line matching /$1/"
+    sed 's/^/  stderr: /' "$ERR_FILE" | head -20
+  fi
+}
+
+# json_field FILE EVENT FIELD: the field of the last EVENT line (jq-free, via python3).
+json_field() {
+  python3 - "$1" "$2" "$3" <<'PY'
+import json, sys
+value = None
+for line in open(sys.argv[1]):
+    event = json.loads(line)
+    if event.get("event") == sys.argv[2]:
+        value = event.get(sys.argv[3])
+print(json.dumps(value) if not isinstance(value, str) else value)
+PY
+}
+
+# wait_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds or time runs out.
+wait_for() {
+  local tries=$(($1 * 10))
+  shift
+  for _ in $(seq "$tries"); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# blackhole ADDRESS PORT: a UDP peer that reads and never answers (stops
+# by itself after 60 s without traffic).
+blackhole() {
+  python3 - "$1" "$2" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.settimeout(60)
+try:
+    while True:
+        s.recv(65535)
+except socket.timeout:
+    pass
+PY
+  track $!
+  sleep 0.2
+}
+
+finish() {
+  echo "$PASSED passed, $FAILED failed"
+  [ "$FAILED" -eq 0 ]
+}
