@@ -98,11 +98,12 @@ std::optional<auth::Challenge> pick_challenge(const msg_auth_t* list, bool proxy
 } // namespace
 
 Registration::Registration(SipStack& stack, RegistrationParams params)
-    : stack_(stack), params_(std::move(params)), home_(static_cast<su_home_t*>(su_home_new(sizeof(su_home_t))))
+    : stack_(stack), params_(std::move(params))
 {
-    const sip_call_id_t* call_id = sip_call_id_create(home_, nullptr);
-    call_id_ = call_id->i_id;
-    from_ = fmt::format("<{}>;tag={}", params_.impu, nta_agent_newtag(home_, "%s", stack_.agent()));
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    call_id_ = sip_call_id_create(home, nullptr)->i_id;
+    from_ = fmt::format("<{}>;tag={}", params_.impu, nta_agent_newtag(home, "%s", stack_.agent()));
+    su_home_deinit(home);
     // RFC 3261 §10.2: one Call-ID per registrar, CSeq increasing from any start.
     cseq_ = 1;
 }
@@ -110,7 +111,6 @@ Registration::Registration(SipStack& stack, RegistrationParams params)
 Registration::~Registration()
 {
     cancel();
-    su_home_unref(home_);
 }
 
 void Registration::cancel()
@@ -171,13 +171,13 @@ void Registration::send()
     ++requests_;
     msg_t* msg = nta_msg_create(stack_.agent(), 0);
     sip_t* sip = sip_object(msg);
-    su_home_t* msg_home_ = msg_home(msg);
+    su_home_t* mhome = msg_home(msg);
     const std::string to = "<" + params_.impu + ">";
     const bool built =
         msg && sip_header_insert(msg, sip, reinterpret_cast<sip_header_t*>(sip_request_create(
-                                               msg_home_, SIP_METHOD_REGISTER, URL_STRING_MAKE(params_.registrar.c_str()), nullptr))) == 0 &&
+                                               mhome, SIP_METHOD_REGISTER, URL_STRING_MAKE(params_.registrar.c_str()), nullptr))) == 0 &&
         sip_add_tl(msg, sip, SIPTAG_FROM_STR(from_.c_str()), SIPTAG_TO_STR(to.c_str()), SIPTAG_CALL_ID_STR(call_id_.c_str()),
-        SIPTAG_CSEQ(sip_cseq_create(msg_home_, cseq_++, SIP_METHOD_REGISTER)), SIPTAG_MAX_FORWARDS_STR("70"),
+        SIPTAG_CSEQ(sip_cseq_create(mhome, cseq_++, SIP_METHOD_REGISTER)), SIPTAG_MAX_FORWARDS_STR("70"),
         TAG_IF(!contact.empty(), SIPTAG_CONTACT_STR(contact.c_str())),
         TAG_IF(action_ == RegisterAction::unbind_all, SIPTAG_EXPIRES_STR("0")),
         TAG_IF(!credentials.empty() && !proxy_auth, SIPTAG_AUTHORIZATION_STR(credentials.c_str())),
@@ -280,11 +280,18 @@ int Registration::on_response(const sip_s* sip)
 
 void Registration::parse_success(const sip_s* sip, RegistrationResult& result)
 {
-    url_t* ours = url_make(home_, params_.contact.c_str());
+    // Scratch for this answer only: a registration lives through thousands of
+    // answers in load mode, and its own home must not grow with them.
+    su_home_t scratch[1] = {SU_HOME_INIT(scratch)};
+    struct Deinit {
+        su_home_t* home;
+        ~Deinit() { su_home_deinit(home); }
+    } deinit{scratch};
+    url_t* ours = url_make(scratch, params_.contact.c_str());
     const unsigned default_expires = sip->sip_expires ? static_cast<unsigned>(sip->sip_expires->ex_delta) : 0;
     for (const sip_contact_t* m = sip->sip_contact; m; m = m->m_next) {
         Binding binding;
-        char* uri = url_as_string(home_, m->m_url);
+        char* uri = url_as_string(scratch, m->m_url);
         binding.uri = uri ? uri : "";
         const std::string expires = param(m->m_params, "expires=");
         binding.expires = expires.empty() ? default_expires : static_cast<unsigned>(std::strtoul(expires.c_str(), nullptr, 10));
@@ -301,9 +308,9 @@ void Registration::parse_success(const sip_s* sip, RegistrationResult& result)
         result.bindings.push_back(std::move(binding));
     }
     for (const sip_path_t* r = sip->sip_path; r; r = r->r_next)
-        result.path.push_back(element_text(home_, r));
+        result.path.push_back(element_text(scratch, r));
     for (const sip_service_route_t* r = sip->sip_service_route; r; r = r->r_next)
-        result.service_route.push_back(element_text(home_, r));
+        result.service_route.push_back(element_text(scratch, r));
     for (const sip_unknown_t* u = sip->sip_unknown; u; u = u->un_next)
         if (u->un_name && strcasecmp(u->un_name, "P-Associated-URI") == 0 && u->un_value)
             for (auto& uri : split_list(u->un_value))

@@ -15,7 +15,6 @@
 #include <vector>
 
 struct nta_outgoing_s;
-struct su_home_s;
 struct sip_s;
 
 namespace imsp2p::sip {
@@ -102,7 +101,6 @@ private:
 
     SipStack& stack_;
     RegistrationParams params_;
-    su_home_s* home_ = nullptr;
     nta_outgoing_s* orq_ = nullptr;
     RegisterAction action_ = RegisterAction::bind;
     Done done_;
