@@ -33,11 +33,17 @@ std::optional<DigestAlgorithm> parse_digest_algorithm(std::string_view name)
         return DigestAlgorithm{DigestHash::sha256, false};
     if (iequals(name, "SHA-256-sess"))
         return DigestAlgorithm{DigestHash::sha256, true};
+    if (iequals(name, "AKAv1-MD5"))
+        return DigestAlgorithm{DigestHash::md5, false, 1};
+    if (iequals(name, "AKAv2-MD5"))
+        return DigestAlgorithm{DigestHash::md5, false, 2};
     return std::nullopt;
 }
 
 std::string digest_algorithm_name(DigestAlgorithm algorithm)
 {
+    if (algorithm.aka)
+        return algorithm.aka == 1 ? "AKAv1-MD5" : "AKAv2-MD5";
     std::string name = algorithm.hash == DigestHash::md5 ? "MD5" : "SHA-256";
     return algorithm.session ? name + "-sess" : name;
 }
@@ -78,6 +84,8 @@ std::string digest_credentials(const Challenge& challenge, const DigestAnswer& a
         out += fmt::format(", opaque=\"{}\"", challenge.opaque);
     if (challenge.qop_auth)
         out += fmt::format(", qop=auth, nc={:08x}, cnonce=\"{}\"", answer.nonce_count, answer.cnonce);
+    if (!answer.auts.empty())
+        out += fmt::format(", auts=\"{}\"", answer.auts);
     return out;
 }
 

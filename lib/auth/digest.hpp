@@ -14,9 +14,11 @@ enum class DigestHash { md5, sha256 };
 struct DigestAlgorithm {
     DigestHash hash = DigestHash::md5;
     bool session = false; // the -sess variant
+    int aka = 0;          // 1: AKAv1-MD5 (RFC 3310), 2: AKAv2-MD5 (RFC 4169); 0: a password
 };
 
-// "MD5", "MD5-sess", "SHA-256", "SHA-256-sess" (case-insensitive); a missing
+// "MD5", "MD5-sess", "SHA-256", "SHA-256-sess", "AKAv1-MD5", "AKAv2-MD5"
+// (case-insensitive); a missing
 // algorithm means MD5. Returns nullopt for algorithms we cannot compute.
 std::optional<DigestAlgorithm> parse_digest_algorithm(std::string_view name);
 std::string digest_algorithm_name(DigestAlgorithm algorithm);
@@ -41,6 +43,7 @@ struct DigestAnswer {
     std::string uri;
     std::string cnonce;   // used when qop=auth
     unsigned nonce_count = 1;
+    std::string auts;     // AKA resynchronisation: base64 of AUTS, sent as auts="…"
 };
 
 // Lower-case hex of the hash of `data`.

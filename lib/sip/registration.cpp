@@ -1,5 +1,8 @@
 #include "sip/registration.hpp"
 
+#include "auth/digest_aka.hpp"
+#include "util/base64.hpp"
+
 #include "sip/sofia.hpp"
 #include "sip/stack.hpp"
 
@@ -104,6 +107,7 @@ Registration::Registration(SipStack& stack, RegistrationParams params)
     call_id_ = sip_call_id_create(home, nullptr)->i_id;
     from_ = fmt::format("<{}>;tag={}", params_.impu, nta_agent_newtag(home, "%s", stack_.agent()));
     su_home_deinit(home);
+    password_ = params_.password;
     // RFC 3261 §10.2: one Call-ID per registrar, CSeq increasing from any start.
     cseq_ = 1;
 }
@@ -127,6 +131,7 @@ void Registration::start(RegisterAction action, Done done)
     action_ = action;
     done_ = std::move(done);
     answered_fresh_challenge_ = false;
+    resynchronised_ = false;
     requests_ = 0;
     started_ = std::chrono::steady_clock::now();
     send();
@@ -156,9 +161,10 @@ void Registration::send()
 
     std::string credentials;
     if (challenge_) {
-        auth::DigestAnswer answer{params_.username, params_.password, "REGISTER", params_.registrar, cnonce_,
-                                  ++nonce_count_};
+        auth::DigestAnswer answer{params_.username, password_, "REGISTER", params_.registrar, cnonce_,
+                                  ++nonce_count_, auts_};
         credentials = auth::digest_credentials(*challenge_, answer);
+        auts_.clear();
     } else if (params_.initial_authorization) {
         // TS 24.229 §5.1.1.2: username is the IMPI, realm the home domain, nonce and response empty.
         const auto at = params_.impu.find('@');
@@ -247,6 +253,10 @@ int Registration::on_response(const sip_s* sip)
             finish(std::move(result));
             return 0;
         }
+        if (challenge->parsed_algorithm.aka && !answer_aka(*challenge, result)) {
+            finish(std::move(result));
+            return 0;
+        }
         if (answered_fresh_challenge_ && !challenge->stale) {
             result.outcome = Outcome::auth;
             result.error = fmt::format("{} rejected the credentials of {} ({} {} after authentication)", where,
@@ -257,7 +267,8 @@ int Registration::on_response(const sip_s* sip)
         challenge_ = std::move(challenge);
         cnonce_ = auth::make_cnonce();
         nonce_count_ = 0;
-        answered_fresh_challenge_ = true;
+        // After AUTS the registrar challenges again with a fresh vector: expected.
+        answered_fresh_challenge_ = auts_.empty();
         send();
         return 0;
     }
@@ -317,8 +328,51 @@ void Registration::parse_success(const sip_s* sip, RegistrationResult& result)
                 result.associated_uris.push_back(std::move(uri));
 }
 
+bool Registration::answer_aka(const auth::Challenge& challenge, RegistrationResult& result)
+{
+    const std::string name = auth::digest_algorithm_name(challenge.parsed_algorithm);
+    result.outcome = Outcome::auth;
+    if (!params_.usim) {
+        result.error = fmt::format("the registrar asks for {}, but {} has no AKA credentials (k, op or opc)", name,
+                                   params_.username);
+        return false;
+    }
+    const auto nonce = auth::decode_aka_nonce(challenge.nonce);
+    if (!nonce) {
+        result.error = fmt::format("malformed {} nonce from the registrar (not base64 of RAND and AUTN)", name);
+        return false;
+    }
+    const auto answer = params_.usim->authenticate(nonce->rand, nonce->autn);
+    switch (answer.status) {
+    case aka::Usim::Status::mac_failure:
+        result.error = "the network failed authentication: MAC mismatch in AUTN (the registrar does not hold this "
+                       "subscriber's K and OP)";
+        return false;
+    case aka::Usim::Status::sync_failure:
+        if (resynchronised_) {
+            result.error = "the registrar sent a stale SQN again after resynchronisation";
+            return false;
+        }
+        spdlog::info("{}: SQN {} is not fresh, resynchronising", params_.impu, answer.sqn);
+        resynchronised_ = true;
+        password_.clear(); // RFC 3310 §3.4: the response uses an empty password
+        auts_ = base64_encode(answer.auts.data(), answer.auts.size());
+        break;
+    case aka::Usim::Status::ok:
+        password_ = auth::aka_password(challenge.parsed_algorithm.aka, answer.res, answer.ik, answer.ck);
+        ck_ = answer.ck;
+        ik_ = answer.ik;
+        break;
+    }
+    result.outcome = Outcome::ok;
+    return true;
+}
+
 void Registration::finish(RegistrationResult result)
 {
+    result.resynchronised = resynchronised_;
+    result.ck = ck_;
+    result.ik = ik_;
     result.transactions = requests_;
     result.latency_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count();

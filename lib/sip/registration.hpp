@@ -4,12 +4,14 @@
 // thousands of times at once by its load mode.
 #pragma once
 
+#include "aka/aka.hpp"
 #include "auth/digest.hpp"
 #include "cli/outcome.hpp"
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +29,7 @@ struct RegistrationParams {
     std::string next_hop;      // outbound proxy (P-CSCF) URI; empty: send to the registrar
     std::string username;      // private identity, the Digest username
     std::string password;
+    std::shared_ptr<aka::Usim> usim; // AKA subscribers: answers AKAv1/AKAv2 challenges
     std::string contact;       // our contact URI, without <>
     std::string instance_id;   // +sip.instance, e.g. urn:uuid:…
     unsigned expires = 600;
@@ -65,6 +68,8 @@ struct RegistrationResult {
     std::string call_id;
     std::uint32_t cseq = 0;
     std::string algorithm;  // Digest algorithm answered; empty: not challenged
+    bool resynchronised = false; // AKA: an SQN failure was answered with AUTS
+    std::optional<aka::Block> ck, ik; // AKA: the session keys of the accepted challenge
     double latency_ms = 0;  // first request sent → final response
     unsigned transactions = 0;
 };
@@ -97,6 +102,8 @@ private:
     int on_response(const sip_s* sip);
     void send();
     void finish(RegistrationResult result);
+    // Runs the USIM on an AKA challenge; false with `result` filled when it fails.
+    bool answer_aka(const auth::Challenge& challenge, RegistrationResult& result);
     void parse_success(const sip_s* sip, RegistrationResult& result);
 
     SipStack& stack_;
@@ -106,6 +113,10 @@ private:
     Done done_;
     std::vector<std::string> unbind_contacts_;
     std::optional<auth::Challenge> challenge_;
+    std::string password_;                  // the Digest password: given, or derived by AKA
+    std::string auts_;                      // base64 AUTS for the next request only
+    bool resynchronised_ = false;
+    std::optional<aka::Block> ck_, ik_;
     std::string cnonce_;
     unsigned nonce_count_ = 0;
     bool answered_fresh_challenge_ = false; // this action already answered a new challenge
