@@ -2,6 +2,8 @@
 
 #include "sip/registration.hpp"
 #include "sip/stack.hpp"
+#include "ue/usim_state.hpp"
+#include "util/hex.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -28,7 +30,7 @@ unsigned refresh_delay_ms(unsigned expires)
 }
 
 nlohmann::json result_fields(const sip::RegistrationParams& params, const sip::SipStack& stack,
-                             const sip::RegistrationResult& result)
+                             const sip::RegistrationResult& result, bool show_keys)
 {
     nlohmann::json fields{
         {"impu", params.impu},
@@ -55,6 +57,11 @@ nlohmann::json result_fields(const sip::RegistrationParams& params, const sip::S
     fields["call_id"] = result.call_id;
     fields["cseq"] = result.cseq;
     fields["algorithm"] = result.algorithm.empty() ? nlohmann::json() : nlohmann::json(result.algorithm);
+    fields["resynchronised"] = result.resynchronised;
+    if (show_keys && result.ck && result.ik) { // secrets: only on request (--show-keys)
+        fields["ck"] = to_hex(result.ck->data(), result.ck->size());
+        fields["ik"] = to_hex(result.ik->data(), result.ik->size());
+    }
     fields["latency_ms"] = std::round(result.latency_ms * 1000) / 1000;
     fields["transactions"] = result.transactions;
     fields["bindings"] = result.bindings.size();
@@ -80,9 +87,10 @@ std::string result_text(const std::string& verb, const sip::RegistrationParams& 
     row("pub-gruu", result.pub_gruu);
     row("temp-gruu", result.temp_gruu);
     row("bindings", std::to_string(result.bindings.size()));
-    row("answer", fmt::format("{} {} in {:.1f} ms ({} transaction{}{})", result.status, result.phrase, result.latency_ms,
+    row("answer", fmt::format("{} {} in {:.1f} ms ({} transaction{}{}{})", result.status, result.phrase, result.latency_ms,
                               result.transactions, result.transactions == 1 ? "" : "s",
-                              result.algorithm.empty() ? "" : ", Digest " + result.algorithm));
+                              result.algorithm.empty() ? "" : ", Digest " + result.algorithm,
+                              result.resynchronised ? ", SQN resynchronised" : ""));
     return text;
 }
 
@@ -107,9 +115,23 @@ Outcome run_register(const RegisterOptions& options, cli::Output& out)
     plan.params.contact = plan.explicit_contact.empty() ? stack.contact_uri(plan.contact_user) : plan.explicit_contact;
     sip::Registration registration(stack, plan.params);
     const auto& params = registration.params();
+    // The USIM's SEQ_MS must outlive this process, whatever the outcome.
+    struct SaveUsim {
+        const RegisterPlan& plan;
+        ~SaveUsim()
+        {
+            if (plan.params.usim && plan.usim_state) {
+                try {
+                    save_usim_state(*plan.params.usim, plan.params.username, *plan.usim_state);
+                } catch (const Failure& failure) {
+                    spdlog::warn("{}", failure.what());
+                }
+            }
+        }
+    } save_usim{plan};
 
     auto report_failure = [&](const sip::RegistrationResult& result) {
-        out.event("failed", result_fields(params, stack, result), "");
+        out.event("failed", result_fields(params, stack, result, options.show_keys), "");
         throw Failure(result.outcome, result.error);
     };
 
@@ -125,7 +147,7 @@ Outcome run_register(const RegisterOptions& options, cli::Output& out)
                 if (binding.ours)
                     ours.push_back(binding.uri);
             if (ours.empty()) {
-                out.event("unregistered", result_fields(params, stack, query),
+                out.event("unregistered", result_fields(params, stack, query, options.show_keys),
                           fmt::format("unregistered {}: no binding of this UE was left\n", params.impu));
                 return Outcome::ok;
             }
@@ -135,7 +157,7 @@ Outcome run_register(const RegisterOptions& options, cli::Output& out)
                                  options.unregister_all ? sip::RegisterAction::unbind_all : sip::RegisterAction::unbind);
         if (result.outcome != Outcome::ok)
             report_failure(result);
-        out.event("unregistered", result_fields(params, stack, result), result_text("unregistered", params, result));
+        out.event("unregistered", result_fields(params, stack, result, options.show_keys), result_text("unregistered", params, result));
         return Outcome::ok;
     }
 
@@ -144,7 +166,7 @@ Outcome run_register(const RegisterOptions& options, cli::Output& out)
         report_failure(result);
     if (result.expires == 0 && !result.bindings.empty())
         spdlog::warn("the registrar's 200 OK does not list our contact {}", params.contact);
-    out.event("registered", result_fields(params, stack, result), result_text("registered", params, result));
+    out.event("registered", result_fields(params, stack, result, options.show_keys), result_text("registered", params, result));
     if (!options.keep)
         return Outcome::ok;
 
@@ -160,14 +182,14 @@ Outcome run_register(const RegisterOptions& options, cli::Output& out)
             registration.start(sip::RegisterAction::bind, [&](const sip::RegistrationResult& refreshed) {
                 if (refreshed.outcome == Outcome::ok) {
                     expiry = std::chrono::steady_clock::now() + std::chrono::seconds(refreshed.expires);
-                    out.event("refreshed", result_fields(params, stack, refreshed), result_text("refreshed", params, refreshed));
+                    out.event("refreshed", result_fields(params, stack, refreshed, options.show_keys), result_text("refreshed", params, refreshed));
                     schedule(refresh_delay_ms(refreshed.expires));
                     return;
                 }
                 spdlog::warn("refresh failed: {}", refreshed.error);
                 const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(expiry - std::chrono::steady_clock::now());
                 if (left.count() <= 1000) {
-                    out.event("failed", result_fields(params, stack, refreshed), "");
+                    out.event("failed", result_fields(params, stack, refreshed, options.show_keys), "");
                     final_outcome = refreshed.outcome;
                     final_error = "registration expired: " + refreshed.error;
                     stack.stop();
@@ -187,9 +209,9 @@ Outcome run_register(const RegisterOptions& options, cli::Output& out)
         spdlog::info("signal {}: deregistering", stop_signal.load());
         registration.start(sip::RegisterAction::unbind, [&](const sip::RegistrationResult& removed) {
             if (removed.outcome == Outcome::ok) {
-                out.event("unregistered", result_fields(params, stack, removed), result_text("unregistered", params, removed));
+                out.event("unregistered", result_fields(params, stack, removed, options.show_keys), result_text("unregistered", params, removed));
             } else {
-                out.event("failed", result_fields(params, stack, removed), "");
+                out.event("failed", result_fields(params, stack, removed, options.show_keys), "");
                 final_outcome = removed.outcome;
                 final_error = removed.error;
             }

@@ -4,6 +4,7 @@
 #include "cli/versions.hpp"
 #include "sip/instance_id.hpp"
 #include "sip/uri.hpp"
+#include "ue/usim_state.hpp"
 
 #include <fmt/format.h>
 
@@ -62,6 +63,8 @@ sip::RegistrationParams params_for(const subscriber::Subscriber& row, const Regi
     params.impu = row.impus.front();
     params.username = row.impi;
     params.password = row.password;
+    if (row.auth == subscriber::AuthScheme::aka)
+        params.usim = make_usim(row, std::nullopt); // load mode: SEQ_MS in memory only
     params.registrar = registrar;
     params.next_hop = next_hop;
     params.expires = options.expires;
@@ -89,9 +92,6 @@ RegisterPlan plan_registration(const RegisterOptions& options)
         if (plan.subscribers.empty())
             usage(fmt::format("{}: no subscribers", options.subscribers));
         if (options.load) {
-            std::erase_if(plan.subscribers, [](const auto& row) { return row.auth != subscriber::AuthScheme::md5; });
-            if (plan.subscribers.empty())
-                usage(fmt::format("{}: no md5 subscribers (IMS AKA is not supported yet)", options.subscribers));
             self = plan.subscribers.front();
         } else {
             if (options.impi.empty())
@@ -99,17 +99,34 @@ RegisterPlan plan_registration(const RegisterOptions& options)
             const auto* row = subscriber::find_subscriber(plan.subscribers, options.impi);
             if (!row)
                 usage(fmt::format("no subscriber '{}' in {}", options.impi, options.subscribers));
-            if (row->auth != subscriber::AuthScheme::md5)
-                usage(fmt::format("subscriber '{}' uses IMS AKA, which is not supported yet", options.impi));
             self = *row;
         }
         if (!options.impu.empty())
             self.impus = {options.impu};
         if (!options.password.empty())
             self.password = options.password;
+    } else if (!options.k.empty()) {
+        if (options.impu.empty())
+            usage("--k needs --impu URI");
+        if (options.op.empty() == options.opc.empty())
+            usage("--k needs exactly one of --op and --opc");
+        auto hex = [](const std::string& text, const char* what) {
+            auto bytes = from_hex(text);
+            if (!bytes || bytes->size() != 16)
+                usage(fmt::format("{} must be 32 hex digits", what));
+            return *bytes;
+        };
+        self.auth = subscriber::AuthScheme::aka;
+        self.impus = {options.impu};
+        self.k = hex(options.k, "--k");
+        (options.op.empty() ? self.opc : self.op) = hex(options.op.empty() ? options.opc : options.op,
+                                                      options.op.empty() ? "--opc" : "--op");
+        self.amf = Bytes{0x80, 0x00};
+        self.sqn = Bytes(6, 0);
     } else {
         if (options.impu.empty() || options.password.empty())
-            usage("missing credentials: give --impu URI and --password, or --subscribers FILE --impi ID");
+            usage("missing credentials: give --impu URI and --password, --impu URI and --k/--op, or "
+                  "--subscribers FILE --impi ID");
         self.impus = {options.impu};
         self.password = options.password;
     }
@@ -155,6 +172,11 @@ RegisterPlan plan_registration(const RegisterOptions& options)
     if (next_hop.transport.empty() && transport != "udp")
         hop += ";transport=" + transport;
     plan.params = params_for(self, options, registrar_uri.text, proxy_uri || transport != "udp" ? hop : "");
+    if (self.auth == subscriber::AuthScheme::aka && !options.load) {
+        plan.usim_state = options.usim_state.empty() ? default_usim_state_path(self.impi)
+                                                     : std::optional<std::filesystem::path>(options.usim_state);
+        plan.params.usim = make_usim(self, plan.usim_state);
+    }
     plan.contact_user = impu.user;
     if (!options.contact.empty())
         plan.explicit_contact = sip::parse_sip_uri(options.contact, "--contact").text;

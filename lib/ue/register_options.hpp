@@ -6,6 +6,8 @@
 #include "sip/stack.hpp"
 #include "subscriber/subscriber.hpp"
 
+#include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,9 @@ struct RegisterOptions {
     std::string impu;
     std::string impi;
     std::string password;
+    std::string k, op, opc;    // AKA credentials in hex (instead of a CSV row)
+    std::string usim_state;    // USIM SEQ_MS file; empty: the default path
+    bool show_keys = false;    // print CK and IK (secrets) in the result
     std::string subscribers;   // CSV file
     std::string registrar;     // Request-URI
     std::string proxy;         // outbound proxy (P-CSCF)
@@ -45,6 +50,7 @@ struct RegisterPlan {
     std::string explicit_contact;     // --contact, empty: sip:USER@LOCAL-ADDRESS:PORT
     std::string next_hop_display;     // for messages
     std::vector<subscriber::Subscriber> subscribers; // load mode: the rows to register
+    std::optional<std::filesystem::path> usim_state;  // single mode, AKA: where SEQ_MS is kept
 };
 
 // Throws Failure(usage) with a precise message for every bad input.

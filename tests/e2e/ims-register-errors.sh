@@ -23,11 +23,27 @@ expect_stderr_line "for --impu: no user part" "IMPU without user message"
 
 run "$reg" --impu sip:alice@ims.test --proxy sip:127.0.12.98
 expect_exit 2 "missing password"
-expect_stderr_line "missing credentials: give --impu URI and --password, or --subscribers FILE --impi ID" "missing credentials message"
+expect_stderr_line "missing credentials: give --impu URI and --password, --impu URI and --k/--op, or --subscribers FILE --impi ID" "missing credentials message"
 
 run "$reg" --proxy sip:127.0.12.98
 expect_exit 2 "no identity at all"
 expect_stderr_line "missing credentials" "no identity message"
+
+# AKA credentials given as flags.
+k=465b5ce8b199b49faa5f0a2ee238a6bc
+run "$reg" --impu sip:alice@ims.test --k $k
+expect_exit 2 "--k without --op or --opc"
+expect_stderr_line "--k needs exactly one of --op and --opc" "--k without OP message"
+run "$reg" --impu sip:alice@ims.test --k 1234 --op $k
+expect_exit 2 "--k too short"
+expect_stderr_line "--k must be 32 hex digits" "short K message"
+run "$reg" --impu sip:alice@ims.test --k $k --opc zz$k
+expect_exit 2 "--opc not hex"
+expect_stderr_line "--opc must be 32 hex digits" "OPc not hex message"
+echo '{"seq_ms": [1, 2]}' >"$TEST_TMP/usim.json"
+run "$reg" --impu sip:alice@ims.test --k $k --op $k --usim-state "$TEST_TMP/usim.json" --proxy sip:127.0.12.98
+expect_exit 2 "malformed USIM state file"
+expect_stderr_line "malformed USIM state $TEST_TMP/usim.json: seq_ms must be an array of 32 numbers" "USIM state message"
 
 run "$reg" --subscribers "$TEST_TMP/missing.csv" --impi alice@ims.test
 expect_exit 2 "unreadable subscriber file"

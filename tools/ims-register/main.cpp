@@ -5,7 +5,7 @@
 int main(int argc, char** argv)
 {
     using namespace imsp2p;
-    cli::Tool tool("ims-register", "Register an IMS user (SIP REGISTER with Digest) with a registrar or P-CSCF");
+    cli::Tool tool("ims-register", "Register an IMS user (SIP REGISTER with Digest or IMS AKA) with a registrar or P-CSCF");
     auto& app = tool.app();
     ue::RegisterOptions o;
 
@@ -14,6 +14,13 @@ int main(int argc, char** argv)
         ->type_name("ID");
     app.add_option("--password", o.password, "Digest password (prefer --subscribers: it stays out of ps)")
         ->type_name("SECRET");
+    app.add_option("--k", o.k, "AKA: the subscriber key K, 32 hex digits (prefer --subscribers)")->type_name("HEX");
+    app.add_option("--op", o.op, "AKA: the operator variant OP, 32 hex digits")->type_name("HEX");
+    app.add_option("--opc", o.opc, "AKA: OPc instead of OP, 32 hex digits")->type_name("HEX");
+    app.add_option("--usim-state", o.usim_state,
+                   "AKA: file keeping the USIM's SQN array between runs (default: under $XDG_STATE_HOME/imsp2p/usim)")
+        ->type_name("FILE");
+    app.add_flag("--show-keys", o.show_keys, "AKA: include CK and IK (secrets) in the result");
     app.add_option("--subscribers", o.subscribers, "Subscriber CSV (impi,impus,auth,password,...) to take credentials from")
         ->type_name("FILE");
     app.add_option("--registrar", o.registrar, "Request-URI of the REGISTER (default: sip:DOMAIN of the IMPU)")
