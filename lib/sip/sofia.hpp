@@ -5,12 +5,13 @@
 namespace imsp2p::sip {
 class SipStack;
 class Registration;
+class RequestServer;
 }
 
 #define SU_ROOT_MAGIC_T imsp2p::sip::SipStack
 #define NTA_AGENT_MAGIC_T imsp2p::sip::SipStack
 #define NTA_OUTGOING_MAGIC_T imsp2p::sip::Registration
-#define NTA_LEG_MAGIC_T void
+#define NTA_LEG_MAGIC_T imsp2p::sip::RequestServer
 
 #include <sofia-sip/nta.h>
 #include <sofia-sip/nta_tag.h>

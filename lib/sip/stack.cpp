@@ -66,6 +66,8 @@ std::string url_host(const std::string& host)
     return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
 
+} // namespace
+
 // sofia-sip loses the errno of a failed bind: try the address first, so a
 // port in use is reported as such.
 void check_bindable(const StackConfig& config)
@@ -92,11 +94,13 @@ void check_bindable(const StackConfig& config)
                                                   config.port, std::strerror(error)));
 }
 
-} // namespace
-
 SipStack::SipStack(const StackConfig& config) : config_(config)
 {
     check_bindable(config);
+    StackConfig tcp = config;
+    tcp.transport = "tcp";
+    if (config.also_tcp)
+        check_bindable(tcp);
     init_sofia_once();
     root_ = su_root_create(this);
     if (!root_)
@@ -120,6 +124,18 @@ SipStack::SipStack(const StackConfig& config) : config_(config)
     local_port_ = config.port;
     if (contact && contact->m_url->url_port)
         local_port_ = static_cast<unsigned>(std::stoul(contact->m_url->url_port));
+    if (config.also_tcp) {
+        // The same port as UDP, as servers are found (RFC 3263: one port per host).
+        const std::string tcp_bind = fmt::format("sip:{}:{};transport=tcp", url_host(config.host), local_port_);
+        errno = 0;
+        if (nta_agent_add_tport(agent_, URL_STRING_MAKE(tcp_bind.c_str()), TAG_END()) != 0) {
+            const int error = errno;
+            nta_agent_destroy(agent_);
+            su_root_destroy(root_);
+            throw Failure(Outcome::local, fmt::format("cannot listen on tcp {}:{}: {}", config.host, local_port_,
+                                                      error ? std::strerror(error) : "unknown error"));
+        }
+    }
 }
 
 SipStack::~SipStack()

@@ -16,6 +16,7 @@ namespace imsp2p::sip {
 
 struct StackConfig {
     std::string transport = "udp"; // udp or tcp
+    bool also_tcp = false;         // with udp: listen on TCP at the same port too (servers)
     std::string host;              // local IP address to bind
     unsigned port = 0;             // 0: any free port
     double transaction_timeout = 32.0; // seconds: timer B/F (64*T1 by default)
@@ -93,6 +94,11 @@ private:
     int index_ = -1;
     std::function<void()> callback_;
 };
+
+// Throws Failure(local) naming the cause (e.g. "Address already in use") when
+// config.transport cannot bind config.host:config.port: sofia-sip loses the
+// errno of a failed bind. Port 0 is not checked.
+void check_bindable(const StackConfig& config);
 
 // The local address a datagram to `host` would leave from (no packet is sent).
 std::string source_address_towards(const std::string& host);

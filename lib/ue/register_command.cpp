@@ -1,5 +1,6 @@
 #include "ue/register_command.hpp"
 
+#include "sip/reg_event.hpp"
 #include "sip/registration.hpp"
 #include "sip/stack.hpp"
 #include "ue/usim_state.hpp"
@@ -200,6 +201,35 @@ Outcome run_register(const RegisterOptions& options, cli::Output& out)
         });
     };
     schedule(refresh_delay_ms(result.expires));
+
+    // --reg-event: follow this UE's registration state as the network sees it.
+    std::unique_ptr<sip::RegEventSubscription> subscription;
+    if (options.reg_event) {
+        sip::RegEventParams subscribe{params.impu, params.contact, result.service_route,
+                                      params.next_hop.empty() ? params.registrar : params.next_hop, 600, params.user_agent};
+        subscription = std::make_unique<sip::RegEventSubscription>(
+            stack, subscribe,
+            [&](const sip::RegEventNotice& notice) {
+                nlohmann::json fields{{"impu", params.impu}, {"contact", params.contact},
+                                      {"contact_state", notice.contact_state}, {"version", notice.version}};
+                if (!notice.deregistered) {
+                    out.event("reg_state", fields,
+                              fmt::format("registration state of {}: {} (reginfo version {})", params.impu,
+                                          notice.contact_state, notice.version));
+                    return;
+                }
+                fields["reason"] = notice.reason;
+                out.event("deregistered", fields,
+                          fmt::format("deregistered by the network: {} ({})", params.impu, notice.reason));
+                refresh.cancel();
+                poll.cancel();
+                final_outcome = Outcome::negative;
+                final_error = fmt::format("the network deregistered {} ({})", params.impu, notice.reason);
+                stack.stop();
+            },
+            [&](Outcome, const std::string& error) { spdlog::warn("{}", error); });
+        subscription->start();
+    }
     std::function<void()> watch = [&] {
         if (!stop_signal) {
             poll.start(100, watch);
@@ -207,7 +237,7 @@ Outcome run_register(const RegisterOptions& options, cli::Output& out)
         }
         refresh.cancel();
         spdlog::info("signal {}: deregistering", stop_signal.load());
-        registration.start(sip::RegisterAction::unbind, [&](const sip::RegistrationResult& removed) {
+        auto deregister = [&] { registration.start(sip::RegisterAction::unbind, [&](const sip::RegistrationResult& removed) {
             if (removed.outcome == Outcome::ok) {
                 out.event("unregistered", result_fields(params, stack, removed, options.show_keys), result_text("unregistered", params, removed));
             } else {
@@ -216,7 +246,11 @@ Outcome run_register(const RegisterOptions& options, cli::Output& out)
                 final_error = removed.error;
             }
             stack.stop();
-        });
+        }); };
+        if (subscription)
+            subscription->stop(deregister); // unsubscribe first, then deregister
+        else
+            deregister();
     };
     poll.start(100, watch);
     stack.run();

@@ -81,6 +81,8 @@ RegisterPlan plan_registration(const RegisterOptions& options)
         usage("--unregister and --unregister-all exclude each other");
     if (options.load && (options.unregister || options.unregister_all || options.keep))
         usage("load mode (--rate, --count, --duration, --concurrency) cannot be combined with --unregister or --keep");
+    if (options.reg_event && !options.keep)
+        usage("--reg-event needs --keep (it reports deregistrations while the registration is kept)");
     if (options.load && options.subscribers.empty())
         usage("load mode needs --subscribers FILE");
     if (options.load && options.count == 0 && options.duration == 0)

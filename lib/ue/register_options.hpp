@@ -32,6 +32,7 @@ struct RegisterOptions {
     bool unregister = false;
     bool unregister_all = false;
     bool keep = false;
+    bool reg_event = false;    // with keep: subscribe to the reg event package
     bool no_initial_authorization = false;
     double timeout = 5.0;
     // Load mode.

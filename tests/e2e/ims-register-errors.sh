@@ -100,6 +100,10 @@ run "$reg" --impu sip:alice@ims.test --password pw --unregister --unregister-all
 expect_exit 2 "--unregister with --unregister-all"
 expect_stderr_line "--unregister and --unregister-all exclude each other" "exclusive flags message"
 
+run "$reg" --impu sip:alice@ims.test --password pw --reg-event
+expect_exit 2 "--reg-event without --keep"
+expect_stderr_line "--reg-event needs --keep" "--reg-event message"
+
 run "$reg" --impu sip:alice@ims.test --password pw --expires 0
 expect_exit 2 "--expires 0"
 

@@ -99,10 +99,12 @@ wait_for() {
 # blackhole ADDRESS PORT: a UDP peer that reads and never answers (stops
 # by itself after 60 s without traffic).
 blackhole() {
-  python3 - "$1" "$2" <<'PY' &
+  local ready=$TEST_TMP/blackhole-$1-$2.ready
+  python3 - "$1" "$2" "$ready" <<'PY' &
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind((sys.argv[1], int(sys.argv[2])))
+open(sys.argv[3], "w").close()
 s.settimeout(60)
 try:
     while True:
@@ -111,7 +113,8 @@ except socket.timeout:
     pass
 PY
   track $!
-  sleep 0.2
+  # The interpreter can take a few hundred ms to start: wait for the bind.
+  wait_for 5 test -e "$ready" || fail "blackhole on $1:$2 did not start"
 }
 
 finish() {

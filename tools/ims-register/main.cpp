@@ -44,6 +44,8 @@ int main(int argc, char** argv)
     app.add_flag("--unregister", o.unregister, "Remove this UE's binding (found by its instance id) instead of adding one");
     app.add_flag("--unregister-all", o.unregister_all, "Remove every binding of the IMPU (Contact: *)");
     app.add_flag("--keep", o.keep, "Stay registered: refresh before expiry, deregister on SIGINT or SIGTERM");
+    app.add_flag("--reg-event", o.reg_event,
+                 "With --keep: subscribe to the reg event package and exit 1 when the network deregisters");
     app.add_flag("--no-initial-auth", o.no_initial_authorization,
                  "Send the first REGISTER without the IMS empty Authorization header");
     tool.add_timeout(5.0, "Seconds to wait for each answer (SIP transaction timeout)");

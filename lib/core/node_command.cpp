@@ -1,0 +1,176 @@
+#include "core/node_command.hpp"
+
+#include "core/location.hpp"
+#include "core/registrar.hpp"
+#include "hss/subscriber_store.hpp"
+#include "sip/host_port.hpp"
+#include "sip/stack.hpp"
+#include "subscriber/subscriber.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <csignal>
+#include <filesystem>
+#include <optional>
+#include <system_error>
+
+namespace imsp2p::core {
+namespace {
+
+constexpr unsigned default_port = 5060;
+constexpr unsigned tick_ms = 100;          // how soon a signal is noticed
+constexpr unsigned purge_every_ticks = 100; // expired bindings and challenges go every 10 s
+
+std::atomic<int> stop_signal{0};
+
+void on_stop_signal(int signal)
+{
+    stop_signal = signal;
+}
+
+[[noreturn]] void usage(const std::string& message)
+{
+    throw Failure(Outcome::usage, message);
+}
+
+void check(const NodeOptions& o)
+{
+    for (const auto& [value, name] : {std::pair{&o.listen, "--listen"}, {&o.subscribers, "--subscribers"},
+                                      {&o.state_dir, "--state-dir"}, {&o.domain, "--domain"}})
+        if (value->empty())
+            usage(fmt::format("{} is required (see p2p-node --help)", name));
+    if (o.domain.find_first_of(" \t\"<>;,@:/") != std::string::npos)
+        usage(fmt::format("invalid --domain '{}': expected a domain name such as ims.test", o.domain));
+    if (o.min_expires > o.max_expires)
+        usage(fmt::format("--min-expires {} is above --max-expires {}", o.min_expires, o.max_expires));
+}
+
+nlohmann::json bindings_json(const std::vector<Binding>& bindings)
+{
+    const auto now = Clock::now();
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& binding : bindings)
+        out.push_back({{"contact", binding.contact},
+                       {"expires", std::max<long long>(0, std::chrono::ceil<std::chrono::seconds>(binding.expires - now).count())},
+                       {"instance_id", binding.instance.empty() ? nlohmann::json() : nlohmann::json(binding.instance)},
+                       {"path", binding.path},
+                       {"received", binding.received}});
+    return out;
+}
+
+// One event per registration outcome: JSON always, text at -v.
+void print_event(cli::Output& out, int verbosity, const RegistrarEvent& event)
+{
+    const nlohmann::json impi = event.impi.empty() ? nlohmann::json() : nlohmann::json(event.impi);
+    const std::string who = fmt::format("{} ({}) from {}", event.impu, event.impi.empty() ? "no username" : event.impi, event.source);
+    std::string name, text;
+    nlohmann::json fields{{"impi", impi}, {"impu", event.impu}, {"source", event.source}};
+    switch (event.kind) {
+    case RegistrarEvent::Kind::registered:
+    case RegistrarEvent::Kind::unregistered:
+        name = event.kind == RegistrarEvent::Kind::registered ? "registered" : "unregistered";
+        fields["algorithm"] = event.algorithm;
+        fields["bindings"] = bindings_json(event.bindings);
+        text = fmt::format("{} {}: {} binding(s), {}", name, who, event.bindings.size(), event.algorithm);
+        break;
+    case RegistrarEvent::Kind::auth_failed:
+        name = "auth_failed";
+        fields["status"] = event.status;
+        fields["reason"] = event.reason;
+        text = fmt::format("auth_failed {}: {} {}", who, event.status, event.reason);
+        break;
+    case RegistrarEvent::Kind::resync:
+        name = "resync";
+        fields["seq_ms"] = event.seq_ms;
+        text = fmt::format("resync {}: SEQ continues after {}", who, event.seq_ms);
+        break;
+    }
+    out.event(name, fields, out.json() || verbosity > 0 ? text : std::string());
+}
+
+} // namespace
+
+Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity)
+{
+    check(options);
+    const auto listen = sip::parse_host_port(options.listen, "--listen");
+    const auto rows = subscriber::read_subscribers(options.subscribers);
+
+    std::error_code error;
+    std::filesystem::create_directories(options.state_dir, error);
+    if (error || !std::filesystem::is_directory(options.state_dir))
+        throw Failure(Outcome::local, fmt::format("cannot use state directory {}: {}", options.state_dir,
+                                                  error ? error.message() : "not a directory"));
+    hss::SubscriberStore store(std::filesystem::path(options.state_dir) / "hss.sqlite");
+    store.import(rows);
+
+    sip::StackConfig config;
+    config.transport = options.transport == "tcp" ? "tcp" : "udp";
+    config.also_tcp = options.transport == "both";
+    config.host = listen.host;
+    config.port = listen.port ? listen.port : default_port;
+    sip::SipStack stack(config);
+
+    RegistrarConfig registrar_config;
+    registrar_config.auth.realm = options.domain;
+    registrar_config.auth.ind = options.ind;
+    registrar_config.auth.aka_version = options.aka_version;
+    registrar_config.auth.offer_sha256 = options.digest_algorithm == "sha-256";
+    registrar_config.min_expires = options.min_expires;
+    registrar_config.max_expires = options.max_expires;
+    registrar_config.default_expires = std::clamp(3600u, options.min_expires, options.max_expires);
+
+    // A failed write of an event ends the run (exit 5): the loop stops, the
+    // failure is thrown once it has.
+    std::optional<Failure> output_failure;
+    MemoryLocation location;
+    Registrar registrar(stack, store, location, registrar_config, [&](const RegistrarEvent& event) {
+        try {
+            print_event(out, verbosity, event);
+        } catch (const Failure& failure) {
+            if (!output_failure)
+                output_failure = failure;
+            stack.stop();
+        }
+    });
+
+    std::vector<std::string> transports{config.transport};
+    if (config.also_tcp)
+        transports.emplace_back("tcp");
+    const bool v6 = listen.host.find(':') != std::string::npos;
+    out.event("listening",
+              {{"address", listen.host}, {"port", stack.local_port()}, {"transports", transports}, {"domain", options.domain},
+               {"ind", options.ind}, {"subscribers", rows.size()}, {"service_route", registrar.service_route()}},
+              fmt::format("listening on {}{}{}:{} ({}) for {}, IND {}, {} subscriber(s)", v6 ? "[" : "", listen.host,
+                          v6 ? "]" : "", stack.local_port(), fmt::join(transports, ", "), options.domain, options.ind,
+                          rows.size()));
+
+    stop_signal = 0;
+    std::signal(SIGINT, on_stop_signal);
+    std::signal(SIGTERM, on_stop_signal);
+    sip::Timer tick(stack);
+    unsigned ticks = 0;
+    std::function<void()> housekeeping = [&] {
+        if (stop_signal) {
+            spdlog::info("signal {}: stopping", stop_signal.load());
+            stack.stop();
+            return;
+        }
+        if (++ticks % purge_every_ticks == 0) {
+            location.purge();
+            registrar.authenticator().purge();
+        }
+        tick.start(tick_ms, housekeeping);
+    };
+    tick.start(tick_ms, housekeeping);
+    stack.run();
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    if (output_failure)
+        throw *output_failure;
+    return Outcome::ok;
+}
+
+} // namespace imsp2p::core

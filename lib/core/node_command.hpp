@@ -1,0 +1,27 @@
+// p2p-node's run: its options, checked, then the registrar on a SIP stack
+// until SIGINT or SIGTERM.
+#pragma once
+
+#include "cli/outcome.hpp"
+#include "cli/output.hpp"
+
+#include <string>
+
+namespace imsp2p::core {
+
+struct NodeOptions {
+    std::string listen;               // ADDRESS[:PORT], default port 5060
+    std::string subscribers;          // CSV file
+    std::string state_dir;            // holds hss.sqlite
+    std::string domain;               // home domain: realm and registrar domain
+    unsigned ind = 0;                 // this node's IND, 0-31
+    int aka_version = 1;              // 1 or 2
+    std::string digest_algorithm = "md5"; // md5 or sha-256 (offered before MD5)
+    std::string transport = "both";   // udp, tcp or both
+    unsigned max_expires = 3600;
+    unsigned min_expires = 1;
+};
+
+Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity);
+
+} // namespace imsp2p::core

@@ -1,0 +1,485 @@
+#include "core/registrar.hpp"
+
+#include "sip/sofia.hpp"
+#include "sip/stack.hpp"
+#include "sip/uri.hpp"
+#include "util/hex.hpp"
+#include "util/hmac.hpp"
+#include "util/random.hpp"
+
+#include <fmt/format.h>
+#include <sofia-sip/msg_addr.h>
+#include <spdlog/spdlog.h>
+
+#include <netdb.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+
+namespace imsp2p::core {
+namespace {
+
+// Answers a transaction and ends it; a no-op once answered (irq is null then).
+template <typename... Tags>
+void answer(nta_incoming_s*& irq, int status, const char* phrase, Tags... tags)
+{
+    if (!irq)
+        return;
+    nta_incoming_treply(irq, status, phrase, tags..., TAG_END());
+    nta_incoming_destroy(irq);
+    irq = nullptr;
+}
+
+// A scratch allocator for sofia's string conversions, freed at scope end.
+struct Home {
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    Home() = default;
+    Home(const Home&) = delete;
+    Home& operator=(const Home&) = delete;
+    ~Home() { su_home_deinit(home); }
+};
+
+std::string unquote(std::string text)
+{
+    if (text.size() >= 2 && text.front() == '"' && text.back() == '"')
+        text = text.substr(1, text.size() - 2);
+    return text;
+}
+
+std::string param(msg_param_t const* params, const char* name)
+{
+    const char* value = params ? msg_params_find(params, name) : nullptr;
+    return value ? unquote(value) : std::string();
+}
+
+std::string url_text(su_home_t* home, const url_t* url)
+{
+    const char* text = url_as_string(home, url);
+    return text ? text : "";
+}
+
+// The AOR a To URI registers: canonical for sip:/sips: (hss::impu_key's form).
+std::string aor_of(su_home_t* home, const url_t* url)
+{
+    if (url->url_type != url_sip && url->url_type != url_sips)
+        return url_text(home, url);
+    sip::SipUri uri;
+    uri.scheme = url->url_type == url_sips ? "sips" : "sip";
+    uri.user = url->url_user ? url->url_user : "";
+    uri.host = url->url_host ? url->url_host : "";
+    if (uri.host.size() > 2 && uri.host.front() == '[')
+        uri.host = uri.host.substr(1, uri.host.size() - 2);
+    return uri.host.empty() ? std::string() : sip::canonical_aor(uri);
+}
+
+// transport:address:port of the request's sender.
+std::string source_of(nta_incoming_s* irq)
+{
+    std::string source;
+    msg_t* msg = nta_incoming_getrequest(irq); // a reference: released below
+    const su_addrinfo_t* ai = msg ? msg_addrinfo(msg) : nullptr;
+    char host[NI_MAXHOST] = "", port[NI_MAXSERV] = "";
+    if (ai && ai->ai_addr &&
+        getnameinfo(ai->ai_addr, static_cast<socklen_t>(ai->ai_addrlen), host, sizeof host, port, sizeof port,
+                    NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
+        const bool v6 = std::strchr(host, ':') != nullptr;
+        source = fmt::format("{}:{}{}{}:{}", ai->ai_protocol == IPPROTO_TCP ? "tcp" : "udp", v6 ? "[" : "", host,
+                             v6 ? "]" : "", port);
+    }
+    if (msg)
+        msg_destroy(msg);
+    return source;
+}
+
+enum class CredentialState { none, digest, unusable };
+
+// The Digest credentials for our realm (or else the first Digest ones).
+CredentialState read_credentials(const sip_t* sip, const std::string& realm, Credentials& out)
+{
+    const msg_auth_t* chosen = nullptr;
+    for (const msg_auth_t* au = sip->sip_authorization; au; au = au->au_next) {
+        if (!au->au_scheme || strcasecmp(au->au_scheme, "Digest") != 0)
+            continue;
+        if (!chosen || strcasecmp(param(au->au_params, "realm=").c_str(), realm.c_str()) == 0)
+            chosen = au;
+        if (strcasecmp(param(au->au_params, "realm=").c_str(), realm.c_str()) == 0)
+            break;
+    }
+    if (!chosen)
+        return sip->sip_authorization ? CredentialState::unusable : CredentialState::none;
+    const auto* p = chosen->au_params;
+    out = {param(p, "username="), param(p, "realm="),     param(p, "nonce="), param(p, "uri="),
+           param(p, "response="), param(p, "algorithm="), param(p, "cnonce="), param(p, "nc="),
+           param(p, "qop="),      param(p, "auts=")};
+    return out.username.empty() ? CredentialState::unusable : CredentialState::digest;
+}
+
+bool supports(const sip_t* sip, const char* option)
+{
+    return sip_has_supported(sip->sip_supported, option) != 0;
+}
+
+// Headers a REGISTER cannot be served without reading correctly.
+const char* malformed_header(const sip_t* sip)
+{
+    for (const msg_error_t* error = sip->sip_error; error; error = error->er_next)
+        for (const char* name : {"To", "From", "Contact", "Authorization", "Expires", "Path", "Supported"})
+            if (error->er_name && strcasecmp(error->er_name, name) == 0)
+                return name;
+    return nullptr;
+}
+
+std::string seconds_left(Clock::time_point expires, Clock::time_point now)
+{
+    const auto left = std::chrono::ceil<std::chrono::seconds>(expires - now).count();
+    return std::to_string(std::max<long long>(0, left));
+}
+
+} // namespace
+
+// One request in progress: a REGISTER may wait for the location service.
+struct Registrar::Request {
+    nta_incoming_s* irq = nullptr; // null once answered
+    const sip_t* sip = nullptr;    // owned by irq
+    std::string source;
+    std::string username;          // as given in the credentials
+    hss::Record subscriber;
+    std::string aor;
+    std::string algorithm;
+    struct Change {
+        std::string contact;
+        std::string instance;
+        unsigned expires = 0;      // 0: remove
+    };
+    std::vector<Change> changes;
+    bool remove_all = false;       // Contact: *
+    bool gruu = false;             // the UE supports GRUU (RFC 5627)
+    std::vector<std::string> path; // stored and echoed when the UE supports path
+};
+
+Registrar::Registrar(sip::SipStack& stack, hss::SubscriberStore& store, LocationService& location, RegistrarConfig config,
+                     Events events)
+    : stack_(stack),
+      store_(store),
+      location_(location),
+      config_(std::move(config)),
+      events_(std::move(events)),
+      auth_(store, config_.auth),
+      gruu_key_(random_bytes(32)),
+      service_route_("<" + stack.contact_uri("orig") + ";lr>"),
+      server_(stack, [this](nta_incoming_s* irq, const sip_s* sip) { on_request(irq, sip); })
+{
+}
+
+Registrar::~Registrar() = default;
+
+void Registrar::emit(RegistrarEvent event) const
+{
+    if (events_)
+        events_(event);
+}
+
+void Registrar::on_request(nta_incoming_s* irq, const sip_s* sip)
+{
+    auto request = std::make_shared<Request>();
+    request->irq = irq;
+    request->sip = sip;
+    try {
+        switch (sip->sip_request->rq_method) {
+        case sip_method_register:
+            on_register(request);
+            break;
+        case sip_method_options:
+            answer(request->irq, SIP_200_OK, SIPTAG_ALLOW_STR("REGISTER, OPTIONS"), SIPTAG_SUPPORTED_STR("path, gruu"),
+                   SIPTAG_ACCEPT_STR("application/sdp"));
+            break;
+        case sip_method_ack: // never answered
+            nta_incoming_destroy(request->irq);
+            request->irq = nullptr;
+            break;
+        case sip_method_cancel: // nta matches CANCELs of its transactions itself
+            answer(request->irq, SIP_481_NO_TRANSACTION);
+            break;
+        case sip_method_unknown:
+            answer(request->irq, SIP_501_NOT_IMPLEMENTED, SIPTAG_ALLOW_STR("REGISTER, OPTIONS"));
+            break;
+        default: // proxying comes later
+            answer(request->irq, SIP_405_METHOD_NOT_ALLOWED, SIPTAG_ALLOW_STR("REGISTER, OPTIONS"));
+            break;
+        }
+    } catch (const std::exception& error) {
+        spdlog::error("{} from {}: {}", sip->sip_request->rq_method_name, source_of(irq), error.what());
+        answer(request->irq, SIP_500_INTERNAL_SERVER_ERROR);
+    }
+}
+
+void Registrar::refuse(Request& request, int status, const char* phrase, const std::string& reason)
+{
+    RegistrarEvent event;
+    event.kind = RegistrarEvent::Kind::auth_failed;
+    event.impi = request.subscriber.impi.empty() ? request.username : request.subscriber.impi;
+    event.impu = request.aor;
+    event.source = request.source;
+    event.status = status;
+    event.reason = reason;
+    spdlog::info("REGISTER of {} ({}) from {}: {} {} ({})", event.impu.empty() ? "?" : event.impu,
+                 event.impi.empty() ? "no username" : event.impi, event.source, status, phrase, reason);
+    answer(request.irq, status, phrase);
+    emit(std::move(event));
+}
+
+void Registrar::on_register(const RequestPtr& request)
+{
+    const sip_t* sip = request->sip;
+    Home home;
+    request->source = source_of(request->irq);
+    if (const char* name = malformed_header(sip)) {
+        refuse(*request, 400, fmt::format("Malformed {} header", name).c_str(), "malformed_request");
+        return;
+    }
+    if (!sip->sip_to || !sip->sip_call_id || !sip->sip_cseq) {
+        refuse(*request, 400, "Missing To, Call-ID or CSeq", "malformed_request");
+        return;
+    }
+    request->aor = aor_of(home.home, sip->sip_to->a_url);
+
+    Credentials credentials;
+    const auto state = read_credentials(sip, config_.auth.realm, credentials);
+    if (state == CredentialState::unusable) {
+        refuse(*request, 400, "Unreadable Authorization header", "malformed_credentials");
+        return;
+    }
+    request->username = credentials.username;
+    std::optional<hss::Record> subscriber;
+    if (state == CredentialState::digest) {
+        subscriber = store_.find(credentials.username);
+        // Plain RFC 3261 clients (sipsak) send the user part only.
+        if (!subscriber && credentials.username.find('@') == std::string::npos)
+            subscriber = store_.find(credentials.username + "@" + config_.auth.realm);
+    } else if (!request->aor.empty()) {
+        subscriber = store_.find_by_impu(request->aor);
+    }
+    // An unknown user is refused outright: a test network gains more from a
+    // clear answer than it loses by telling who exists.
+    if (!subscriber) {
+        refuse(*request, SIP_403_FORBIDDEN, "unknown_user");
+        return;
+    }
+    request->subscriber = std::move(*subscriber);
+    const auto& impus = request->subscriber.impus;
+    if (request->aor.empty() || std::none_of(impus.begin(), impus.end(), [&](const std::string& impu) {
+            return hss::impu_key(impu) == request->aor;
+        })) {
+        refuse(*request, SIP_403_FORBIDDEN, "impu_not_owned");
+        return;
+    }
+
+    const Verdict verdict = state == CredentialState::digest ? auth_.verify(request->subscriber, credentials, "REGISTER")
+                                                             : auth_.challenge(request->subscriber);
+    switch (verdict.kind) {
+    case Verdict::Kind::reject:
+        refuse(*request, SIP_403_FORBIDDEN, verdict.reason);
+        return;
+    case Verdict::Kind::bad_request:
+        refuse(*request, 400, verdict.reason == "malformed_nonce" ? "Malformed nonce" : "Malformed Digest parameters",
+               verdict.reason);
+        return;
+    case Verdict::Kind::challenge: {
+        spdlog::debug("REGISTER of {} from {}: challenged ({})", request->aor, request->source, verdict.reason);
+        const auto& c = verdict.challenges;
+        answer(request->irq, SIP_401_UNAUTHORIZED, SIPTAG_WWW_AUTHENTICATE_STR(c.at(0).c_str()),
+               TAG_IF(c.size() > 1, SIPTAG_WWW_AUTHENTICATE_STR(c.size() > 1 ? c[1].c_str() : nullptr)));
+        if (verdict.resynchronised) {
+            RegistrarEvent event;
+            event.kind = RegistrarEvent::Kind::resync;
+            event.impi = request->subscriber.impi;
+            event.impu = request->aor;
+            event.source = request->source;
+            event.status = 401;
+            event.seq_ms = verdict.seq_ms;
+            emit(std::move(event));
+        }
+        return;
+    }
+    case Verdict::Kind::accept:
+        request->algorithm = verdict.algorithm;
+        break;
+    }
+
+    if (!read_contacts(*request))
+        return;
+    location_.lookup(request->aor, then(request, [this, request](const LocationResult& current) { update(request, current); }));
+}
+
+bool Registrar::read_contacts(Request& request)
+{
+    const sip_t* sip = request.sip;
+    Home home;
+    std::size_t count = 0;
+    bool star = false;
+    for (const sip_contact_t* m = sip->sip_contact; m; m = m->m_next) {
+        ++count;
+        star = star || m->m_url->url_type == url_any;
+    }
+    if (star) {
+        // RFC 3261 §10.2.2: "*" alone, and only with Expires: 0.
+        if (count > 1 || !sip->sip_expires || sip->sip_expires->ex_delta != 0) {
+            refuse(request, 400, "Contact * needs Expires: 0 and no other Contact", "malformed_request");
+            return false;
+        }
+        request.remove_all = true;
+        return true;
+    }
+    if (count > config_.max_contacts) {
+        refuse(request, 403, "Too many contacts", "too_many_contacts");
+        return false;
+    }
+    for (const sip_contact_t* m = sip->sip_contact; m; m = m->m_next) {
+        unsigned long expires = sip->sip_expires ? sip->sip_expires->ex_delta : config_.default_expires;
+        if (m->m_expires) {
+            const std::string text = m->m_expires;
+            if (text.empty() || text.size() > 10 || !std::all_of(text.begin(), text.end(), ::isdigit)) {
+                refuse(request, 400, "Invalid Contact expires", "malformed_request");
+                return false;
+            }
+            expires = std::stoul(text);
+        }
+        if (expires != 0 && expires < config_.min_expires) {
+            const std::string min = std::to_string(config_.min_expires);
+            spdlog::info("REGISTER of {} from {}: expires {} below {}", request.aor, request.source, expires, min);
+            answer(request.irq, SIP_423_INTERVAL_TOO_BRIEF, SIPTAG_MIN_EXPIRES_STR(min.c_str()));
+            return false;
+        }
+        Request::Change change;
+        change.contact = url_text(home.home, m->m_url);
+        change.instance = param(m->m_params, "+sip.instance=");
+        change.expires = static_cast<unsigned>(std::min<unsigned long>(expires, config_.max_expires));
+        request.changes.push_back(std::move(change));
+    }
+    request.gruu = supports(sip, "gruu");
+    if (supports(sip, "path"))
+        for (const sip_path_t* r = sip->sip_path; r; r = r->r_next) {
+            const char* text = sip_header_as_string(home.home, reinterpret_cast<const sip_header_t*>(r));
+            if (text)
+                request.path.emplace_back(text);
+        }
+    return true;
+}
+
+LocationService::Done Registrar::then(const RequestPtr& request, std::function<void(const LocationResult&)> step)
+{
+    return [this, alive = std::weak_ptr<bool>(alive_), request, step = std::move(step)](LocationResult result) {
+        if (alive.expired() || !request->irq)
+            return;
+        try {
+            if (!result.ok) {
+                spdlog::warn("REGISTER of {}: location service: {}", request->aor, result.error);
+                answer(request->irq, SIP_503_SERVICE_UNAVAILABLE, SIPTAG_RETRY_AFTER_STR("30"));
+                return;
+            }
+            step(result);
+        } catch (const std::exception& error) {
+            spdlog::error("REGISTER of {}: {}", request->aor, error.what());
+            answer(request->irq, SIP_500_INTERNAL_SERVER_ERROR);
+        }
+    };
+}
+
+void Registrar::update(const RequestPtr& request, const LocationResult& current)
+{
+    // RFC 3261 §10.3 step 7: within one Call-ID, an older CSeq must not undo a newer one.
+    const std::string call_id = request->sip->sip_call_id->i_id;
+    const std::uint32_t cseq = request->sip->sip_cseq->cs_seq;
+    for (const auto& change : request->changes)
+        for (const auto& binding : current.bindings)
+            if (same_device(binding, change.contact, change.instance) && binding.call_id == call_id && cseq <= binding.cseq) {
+                spdlog::info("REGISTER of {} from {}: CSeq {} not above {}", request->aor, request->source, cseq, binding.cseq);
+                answer(request->irq, 500, "Out-of-order REGISTER");
+                return;
+            }
+    apply(request, 0);
+}
+
+void Registrar::apply(const RequestPtr& request, std::size_t next)
+{
+    auto done = [this, request](const LocationResult& result) { registered(*request, result.bindings); };
+    if (request->remove_all) {
+        location_.unbind_all(request->aor, then(request, done));
+        return;
+    }
+    if (next == request->changes.size()) {
+        location_.lookup(request->aor, then(request, done));
+        return;
+    }
+    const auto& change = request->changes[next];
+    auto following = then(request, [this, request, next](const LocationResult&) { apply(request, next + 1); });
+    if (change.expires == 0) {
+        location_.unbind(request->aor, change.contact, change.instance, std::move(following));
+        return;
+    }
+    Binding binding;
+    binding.contact = change.contact;
+    binding.expires = Clock::now() + std::chrono::seconds(change.expires);
+    binding.instance = change.instance;
+    binding.path = request->path;
+    binding.call_id = request->sip->sip_call_id->i_id;
+    binding.cseq = request->sip->sip_cseq->cs_seq;
+    binding.received = request->source;
+    location_.bind(request->aor, std::move(binding), std::move(following));
+}
+
+std::string Registrar::temp_gruu(const std::string& aor, const Binding& binding) const
+{
+    // RFC 5627 §3.2: opaque, and new with each Call-ID; derived, not stored.
+    const std::string mac = hmac_sha256(gruu_key_, aor + '\n' + binding.instance + '\n' + binding.call_id).substr(0, 10);
+    return fmt::format("sip:tgruu.{}@{};gr", to_hex(reinterpret_cast<const std::uint8_t*>(mac.data()), mac.size()),
+                       config_.auth.realm);
+}
+
+void Registrar::registered(Request& request, const std::vector<Binding>& bindings)
+{
+    Home home;
+    const auto now = Clock::now();
+    std::string contacts;
+    for (const auto& binding : bindings) {
+        contacts += fmt::format("{}<{}>;expires={}", contacts.empty() ? "" : ", ", binding.contact,
+                                seconds_left(binding.expires, now));
+        if (binding.instance.empty())
+            continue;
+        contacts += fmt::format(";+sip.instance=\"{}\"", binding.instance);
+        if (request.gruu) {
+            std::string urn = binding.instance;
+            if (urn.size() >= 2 && urn.front() == '<' && urn.back() == '>')
+                urn = urn.substr(1, urn.size() - 2);
+            contacts += fmt::format(";pub-gruu=\"{};gr={}\";temp-gruu=\"{}\"", request.aor, urn, temp_gruu(request.aor, binding));
+        }
+    }
+    std::string associated;
+    for (const auto& impu : request.subscriber.impus)
+        associated += fmt::format("{}<{}>", associated.empty() ? "P-Associated-URI: " : ", ", impu);
+    std::string path;
+    for (const auto& hop : request.path)
+        path += (path.empty() ? "" : ", ") + hop;
+
+    answer(request.irq, SIP_200_OK, TAG_IF(!contacts.empty(), SIPTAG_CONTACT_STR(contacts.c_str())),
+           SIPTAG_SERVICE_ROUTE_STR(service_route_.c_str()), TAG_IF(!path.empty(), SIPTAG_PATH_STR(path.c_str())),
+           SIPTAG_HEADER_STR(associated.c_str()), SIPTAG_DATE(sip_date_create(home.home, sip_now())));
+
+    const bool added = std::any_of(request.changes.begin(), request.changes.end(),
+                                   [](const Request::Change& change) { return change.expires > 0; });
+    if (!added && !request.remove_all && request.changes.empty())
+        return; // a query
+    RegistrarEvent event;
+    event.kind = added ? RegistrarEvent::Kind::registered : RegistrarEvent::Kind::unregistered;
+    event.impi = request.subscriber.impi;
+    event.impu = request.aor;
+    event.source = request.source;
+    event.status = 200;
+    event.algorithm = request.algorithm;
+    event.bindings = bindings;
+    emit(std::move(event));
+}
+
+} // namespace imsp2p::core

@@ -1,0 +1,44 @@
+// p2p-node: an IMS core node — S-CSCF registrar with the subscriber data (HSS role).
+#include "cli/tool.hpp"
+#include "core/node_command.hpp"
+
+int main(int argc, char** argv)
+{
+    using namespace imsp2p;
+    cli::Tool tool("p2p-node", "Run an IMS core node: registrar (S-CSCF) with Digest and AKA authentication (HSS role)");
+    auto& app = tool.app();
+    core::NodeOptions o;
+
+    app.add_option("--listen", o.listen, "Local ADDRESS[:PORT] to serve SIP on (port default: 5060)")->type_name("ADDR");
+    app.add_option("--subscribers", o.subscribers, "Subscriber CSV (impi,impus,auth,password,k,op,opc,amf,sqn) to import")
+        ->type_name("FILE");
+    app.add_option("--state-dir", o.state_dir, "Directory for the node's state (hss.sqlite: subscribers and SQNs)")
+        ->type_name("DIR");
+    app.add_option("--domain", o.domain, "Home domain: the Digest realm and the domain of the IMPUs, e.g. ims.test")
+        ->type_name("DOMAIN");
+    app.add_option("--ind", o.ind, "This node's IND for AKA sequence numbers (each node its own)")
+        ->type_name("N")
+        ->check(CLI::Range(0u, 31u))
+        ->capture_default_str();
+    tool.choices(app.add_option("--aka-version", o.aka_version, "Digest AKA version to challenge AKA subscribers with")
+                     ->type_name("1|2")
+                     ->capture_default_str(),
+                 {"1", "2"});
+    tool.choices(app.add_option("--digest-algorithm", o.digest_algorithm,
+                                "Digest for md5 subscribers: md5, or sha-256 offered before MD5")
+                     ->type_name("ALG")
+                     ->capture_default_str(),
+                 {"md5", "sha-256"});
+    tool.choices(app.add_option("--transport", o.transport, "SIP transports to serve")->type_name("PROTO")->capture_default_str(),
+                 {"udp", "tcp", "both"});
+    app.add_option("--max-expires", o.max_expires, "Longest registration granted, in seconds")
+        ->type_name("SECONDS")
+        ->check(CLI::Range(1u, 4294967u))
+        ->capture_default_str();
+    app.add_option("--min-expires", o.min_expires, "Shortest registration accepted (shorter: 423), in seconds")
+        ->type_name("SECONDS")
+        ->check(CLI::Range(1u, 4294967u))
+        ->capture_default_str();
+
+    return tool.run(argc, argv, [&] { return core::run_node(o, tool.out(), tool.common().verbosity); });
+}
