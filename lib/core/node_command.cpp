@@ -1,10 +1,14 @@
 #include "core/node_command.hpp"
 
+#include "core/control_socket.hpp"
 #include "core/location.hpp"
+#include "core/reg_event_server.hpp"
 #include "core/registrar.hpp"
+#include "core/request_router.hpp"
 #include "hss/subscriber_store.hpp"
 #include "sip/host_port.hpp"
 #include "sip/stack.hpp"
+#include "sip/uri.hpp"
 #include "subscriber/subscriber.hpp"
 
 #include <fmt/format.h>
@@ -22,6 +26,7 @@ namespace {
 constexpr unsigned default_port = 5060;
 constexpr unsigned tick_ms = 100;          // how soon a signal is noticed
 constexpr unsigned purge_every_ticks = 100; // expired bindings and challenges go every 10 s
+constexpr unsigned reg_event_every_ticks = 20; // subscribers learn of expired bindings within 2 s
 
 std::atomic<int> stop_signal{0};
 
@@ -90,7 +95,57 @@ void print_event(cli::Output& out, int verbosity, const RegistrarEvent& event)
     out.event(name, fields, out.json() || verbosity > 0 ? text : std::string());
 }
 
+// The commands of the control socket (`p2p-node deregister`).
+void serve_control(const nlohmann::json& request, ControlSocket::Reply reply, RegEventServer& reg_event, cli::Output& out)
+{
+    const std::string command = request.value("command", "");
+    if (command != "deregister") {
+        reply({{"ok", false}, {"error", fmt::format("unknown command '{}'", command)}});
+        return;
+    }
+    const std::string impu = request.value("impu", "");
+    const std::string reason = request.value("reason", "deactivated");
+    std::string aor;
+    try {
+        aor = sip::canonical_aor(sip::parse_sip_uri(impu, "impu", true));
+    } catch (const Failure& failure) {
+        reply({{"ok", false}, {"error", failure.what()}});
+        return;
+    }
+    reg_event.deregister(aor, reason, [reply, aor, reason, &out](std::size_t removed, const std::string& error) {
+        if (!error.empty()) {
+            reply({{"ok", false}, {"error", error}});
+            return;
+        }
+        out.event("deregistered", {{"impu", aor}, {"reason", reason}, {"bindings_removed", removed}},
+                  fmt::format("deregistered {} by the network ({}): {} binding(s) removed", aor, reason, removed));
+        reply({{"ok", true}, {"impu", aor}, {"reason", reason}, {"bindings_removed", removed}});
+    });
+}
+
 } // namespace
+
+std::filesystem::path control_socket_path(const std::string& state_dir)
+{
+    return std::filesystem::path(state_dir) / "control.sock";
+}
+
+Outcome run_deregister(const DeregisterOptions& options, cli::Output& out, double timeout_s)
+{
+    if (options.state_dir.empty())
+        usage("--state-dir is required: the state directory of the running node");
+    sip::parse_sip_uri(options.impu, "IMPU", true);
+    if (options.reason != "deactivated" && options.reason != "rejected")
+        usage(fmt::format("invalid --reason '{}': expected deactivated or rejected", options.reason));
+    const auto answer = control_request(control_socket_path(options.state_dir),
+                                        {{"command", "deregister"}, {"impu", options.impu}, {"reason", options.reason}}, timeout_s);
+    if (!answer.value("ok", false))
+        throw Failure(Outcome::negative, fmt::format("the node refused: {}", answer.value("error", "no reason given")));
+    const auto removed = answer.value("bindings_removed", 0u);
+    out.event("deregistered", {{"impu", answer.value("impu", options.impu)}, {"reason", options.reason}, {"bindings_removed", removed}},
+              fmt::format("deregistered {} ({}): {} binding(s) removed", answer.value("impu", options.impu), options.reason, removed));
+    return Outcome::ok;
+}
 
 Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity)
 {
@@ -126,7 +181,10 @@ Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity)
     // failure is thrown once it has.
     std::optional<Failure> output_failure;
     MemoryLocation location;
+    RegEventServer reg_event(stack, location);
     Registrar registrar(stack, store, location, registrar_config, [&](const RegistrarEvent& event) {
+        if (event.kind == RegistrarEvent::Kind::registered || event.kind == RegistrarEvent::Kind::unregistered)
+            reg_event.bindings_changed(event.impu, event.bindings);
         try {
             print_event(out, verbosity, event);
         } catch (const Failure& failure) {
@@ -135,6 +193,13 @@ Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity)
             stack.stop();
         }
     });
+
+    RequestRouter router(stack, registrar);
+    router.serve_reg_event([&](nta_incoming_s* irq, const sip_s* sip) { reg_event.handle(irq, sip); });
+    ControlSocket control(stack, control_socket_path(options.state_dir),
+                          [&](const nlohmann::json& request, ControlSocket::Reply reply) {
+                              serve_control(request, std::move(reply), reg_event, out);
+                          });
 
     std::vector<std::string> transports{config.transport};
     if (config.also_tcp)
@@ -158,7 +223,9 @@ Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity)
             stack.stop();
             return;
         }
-        if (++ticks % purge_every_ticks == 0) {
+        if (++ticks % reg_event_every_ticks == 0)
+            reg_event.poll();
+        if (ticks % purge_every_ticks == 0) {
             location.purge();
             registrar.authenticator().purge();
         }

@@ -5,6 +5,7 @@
 #include "cli/outcome.hpp"
 #include "cli/output.hpp"
 
+#include <filesystem>
 #include <string>
 
 namespace imsp2p::core {
@@ -23,5 +24,17 @@ struct NodeOptions {
 };
 
 Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity);
+
+// `p2p-node deregister`: network-initiated deregistration of an IMPU by the
+// node running on a state directory (through its control socket).
+struct DeregisterOptions {
+    std::string state_dir;
+    std::string impu;
+    std::string reason = "deactivated"; // or rejected (RFC 3680 §5.2)
+};
+
+Outcome run_deregister(const DeregisterOptions& options, cli::Output& out, double timeout_s);
+
+std::filesystem::path control_socket_path(const std::string& state_dir);
 
 } // namespace imsp2p::core

@@ -1,5 +1,6 @@
 #include "core/registrar.hpp"
 
+#include "core/sip_request.hpp"
 #include "sip/sofia.hpp"
 #include "sip/stack.hpp"
 #include "sip/uri.hpp"
@@ -20,78 +21,6 @@
 
 namespace imsp2p::core {
 namespace {
-
-// Answers a transaction and ends it; a no-op once answered (irq is null then).
-template <typename... Tags>
-void answer(nta_incoming_s*& irq, int status, const char* phrase, Tags... tags)
-{
-    if (!irq)
-        return;
-    nta_incoming_treply(irq, status, phrase, tags..., TAG_END());
-    nta_incoming_destroy(irq);
-    irq = nullptr;
-}
-
-// A scratch allocator for sofia's string conversions, freed at scope end.
-struct Home {
-    su_home_t home[1] = {SU_HOME_INIT(home)};
-    Home() = default;
-    Home(const Home&) = delete;
-    Home& operator=(const Home&) = delete;
-    ~Home() { su_home_deinit(home); }
-};
-
-std::string unquote(std::string text)
-{
-    if (text.size() >= 2 && text.front() == '"' && text.back() == '"')
-        text = text.substr(1, text.size() - 2);
-    return text;
-}
-
-std::string param(msg_param_t const* params, const char* name)
-{
-    const char* value = params ? msg_params_find(params, name) : nullptr;
-    return value ? unquote(value) : std::string();
-}
-
-std::string url_text(su_home_t* home, const url_t* url)
-{
-    const char* text = url_as_string(home, url);
-    return text ? text : "";
-}
-
-// The AOR a To URI registers: canonical for sip:/sips: (hss::impu_key's form).
-std::string aor_of(su_home_t* home, const url_t* url)
-{
-    if (url->url_type != url_sip && url->url_type != url_sips)
-        return url_text(home, url);
-    sip::SipUri uri;
-    uri.scheme = url->url_type == url_sips ? "sips" : "sip";
-    uri.user = url->url_user ? url->url_user : "";
-    uri.host = url->url_host ? url->url_host : "";
-    if (uri.host.size() > 2 && uri.host.front() == '[')
-        uri.host = uri.host.substr(1, uri.host.size() - 2);
-    return uri.host.empty() ? std::string() : sip::canonical_aor(uri);
-}
-
-// transport:address:port of the request's sender.
-std::string source_of(nta_incoming_s* irq)
-{
-    std::string source;
-    msg_t* msg = nta_incoming_getrequest(irq); // a reference: released below
-    const su_addrinfo_t* ai = msg ? msg_addrinfo(msg) : nullptr;
-    char host[NI_MAXHOST] = "", port[NI_MAXSERV] = "";
-    if (ai && ai->ai_addr &&
-        getnameinfo(ai->ai_addr, static_cast<socklen_t>(ai->ai_addrlen), host, sizeof host, port, sizeof port,
-                    NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
-        const bool v6 = std::strchr(host, ':') != nullptr;
-        source = fmt::format("{}:{}{}{}:{}", ai->ai_protocol == IPPROTO_TCP ? "tcp" : "udp", v6 ? "[" : "", host,
-                             v6 ? "]" : "", port);
-    }
-    if (msg)
-        msg_destroy(msg);
-    return source;
-}
 
 enum class CredentialState { none, digest, unusable };
 
@@ -168,8 +97,7 @@ Registrar::Registrar(sip::SipStack& stack, hss::SubscriberStore& store, Location
       events_(std::move(events)),
       auth_(store, config_.auth),
       gruu_key_(random_bytes(32)),
-      service_route_("<" + stack.contact_uri("orig") + ";lr>"),
-      server_(stack, [this](nta_incoming_s* irq, const sip_s* sip) { on_request(irq, sip); })
+      service_route_("<" + stack.contact_uri("orig") + ";lr>")
 {
 }
 
@@ -181,36 +109,15 @@ void Registrar::emit(RegistrarEvent event) const
         events_(event);
 }
 
-void Registrar::on_request(nta_incoming_s* irq, const sip_s* sip)
+void Registrar::handle(nta_incoming_s* irq, const sip_s* sip)
 {
     auto request = std::make_shared<Request>();
     request->irq = irq;
     request->sip = sip;
     try {
-        switch (sip->sip_request->rq_method) {
-        case sip_method_register:
-            on_register(request);
-            break;
-        case sip_method_options:
-            answer(request->irq, SIP_200_OK, SIPTAG_ALLOW_STR("REGISTER, OPTIONS"), SIPTAG_SUPPORTED_STR("path, gruu"),
-                   SIPTAG_ACCEPT_STR("application/sdp"));
-            break;
-        case sip_method_ack: // never answered
-            nta_incoming_destroy(request->irq);
-            request->irq = nullptr;
-            break;
-        case sip_method_cancel: // nta matches CANCELs of its transactions itself
-            answer(request->irq, SIP_481_NO_TRANSACTION);
-            break;
-        case sip_method_unknown:
-            answer(request->irq, SIP_501_NOT_IMPLEMENTED, SIPTAG_ALLOW_STR("REGISTER, OPTIONS"));
-            break;
-        default: // proxying comes later
-            answer(request->irq, SIP_405_METHOD_NOT_ALLOWED, SIPTAG_ALLOW_STR("REGISTER, OPTIONS"));
-            break;
-        }
+        on_register(request);
     } catch (const std::exception& error) {
-        spdlog::error("{} from {}: {}", sip->sip_request->rq_method_name, source_of(irq), error.what());
+        spdlog::error("REGISTER from {}: {}", source_of(irq), error.what());
         answer(request->irq, SIP_500_INTERNAL_SERVER_ERROR);
     }
 }

@@ -1,14 +1,12 @@
 // The S-CSCF registrar of a core node (RFC 3261 §10.3, TS 24.229 §5.4.1):
-// serves every request that reaches a SipStack outside a dialog. REGISTER is
-// authenticated with Digest MD5/SHA-256 or Digest AKA against the subscriber
-// store and applied to the location service; OPTIONS is answered 200 (a probe
-// target); other methods get 405 or 501 until the node proxies them.
+// REGISTER is authenticated with Digest MD5/SHA-256 or Digest AKA against the
+// subscriber store and applied to the location service. The node's request
+// router hands it every REGISTER.
 #pragma once
 
 #include "core/authenticator.hpp"
 #include "core/location.hpp"
 #include "hss/subscriber_store.hpp"
-#include "sip/request_server.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -57,12 +55,15 @@ public:
     // Called on the event loop for each outcome; must not throw.
     using Events = std::function<void(const RegistrarEvent&)>;
 
-    // Takes the stack's default leg (Failure(local) if taken).
     Registrar(sip::SipStack& stack, hss::SubscriberStore& store, LocationService& location, RegistrarConfig config,
               Events events = {});
     ~Registrar();
     Registrar(const Registrar&) = delete;
     Registrar& operator=(const Registrar&) = delete;
+
+    // Serves one REGISTER: answers irq (now or once the location service
+    // has) and destroys it; `sip` must live as long as irq.
+    void handle(nta_incoming_s* irq, const sip_s* sip);
 
     Authenticator& authenticator() { return auth_; }
     // The Service-Route this node hands out: <sip:orig@ADDRESS:PORT;lr>.
@@ -72,7 +73,6 @@ private:
     struct Request;
     using RequestPtr = std::shared_ptr<Request>;
 
-    void on_request(nta_incoming_s* irq, const sip_s* sip);
     void on_register(const RequestPtr& request);
     bool read_contacts(Request& request);
     void update(const RequestPtr& request, const LocationResult& current);
@@ -93,7 +93,6 @@ private:
     std::string gruu_key_;      // makes temporary GRUUs unguessable
     std::string service_route_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true); // location answers check it
-    sip::RequestServer server_; // last: requests arrive once everything above exists
 };
 
 } // namespace imsp2p::core

@@ -3,6 +3,7 @@
 #include "auth/digest.hpp"
 #include "auth/digest_aka.hpp"
 #include "core/registrar.hpp"
+#include "core/request_router.hpp"
 #include "sip/sofia.hpp"
 #include "sip/stack.hpp"
 #include "test_support.hpp"
@@ -36,6 +37,7 @@ struct Node {
     }()};
     std::vector<RegistrarEvent> events;
     std::unique_ptr<Registrar> registrar;
+    std::unique_ptr<RequestRouter> router;
 
     explicit Node(RegistrarConfig config = {})
     {
@@ -45,6 +47,7 @@ struct Node {
         config.auth.realm = "ims.test";
         registrar = std::make_unique<Registrar>(stack, store, location, config,
                                                 [this](const RegistrarEvent& event) { events.push_back(event); });
+        router = std::make_unique<RequestRouter>(stack, *registrar);
     }
 };
 

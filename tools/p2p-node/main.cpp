@@ -1,4 +1,5 @@
-// p2p-node: an IMS core node — S-CSCF registrar with the subscriber data (HSS role).
+// p2p-node: an IMS core node — S-CSCF registrar with the subscriber data (HSS
+// role) and the reg event notifier; `deregister` drives a running node.
 #include "cli/tool.hpp"
 #include "core/node_command.hpp"
 
@@ -12,7 +13,8 @@ int main(int argc, char** argv)
     app.add_option("--listen", o.listen, "Local ADDRESS[:PORT] to serve SIP on (port default: 5060)")->type_name("ADDR");
     app.add_option("--subscribers", o.subscribers, "Subscriber CSV (impi,impus,auth,password,k,op,opc,amf,sqn) to import")
         ->type_name("FILE");
-    app.add_option("--state-dir", o.state_dir, "Directory for the node's state (hss.sqlite: subscribers and SQNs)")
+    app.add_option("--state-dir", o.state_dir,
+                   "Directory for the node's state (hss.sqlite: subscribers and SQNs; control.sock)")
         ->type_name("DIR");
     app.add_option("--domain", o.domain, "Home domain: the Digest realm and the domain of the IMPUs, e.g. ims.test")
         ->type_name("DOMAIN");
@@ -40,5 +42,21 @@ int main(int argc, char** argv)
         ->check(CLI::Range(1u, 4294967u))
         ->capture_default_str();
 
-    return tool.run(argc, argv, [&] { return core::run_node(o, tool.out(), tool.common().verbosity); });
+    core::DeregisterOptions d;
+    auto* deregister = app.add_subcommand("deregister", "Deregister an IMPU on a running node (network-initiated; "
+                                                        "reg event subscribers are notified)");
+    deregister->fallthrough(); // the common options (--json, --timeout, -v) work after the subcommand too
+    deregister->add_option("impu", d.impu, "The IMPU to deregister, e.g. sip:alice@ims.test")->required()->type_name("IMPU");
+    deregister->add_option("--state-dir", d.state_dir, "State directory of the running node")->type_name("DIR");
+    tool.choices(deregister->add_option("--reason", d.reason, "Reginfo event: deactivated (re-register) or rejected (do not)")
+                     ->type_name("EVENT")
+                     ->capture_default_str(),
+                 {"deactivated", "rejected"});
+    tool.add_timeout(5.0, "Seconds to wait for a running node's answer (deregister)");
+
+    return tool.run(argc, argv, [&] {
+        if (*deregister)
+            return core::run_deregister(d, tool.out(), tool.common().timeout);
+        return core::run_node(o, tool.out(), tool.common().verbosity);
+    });
 }

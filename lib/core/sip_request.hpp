@@ -1,0 +1,42 @@
+// Small helpers the core node's request handlers share: answering and ending
+// a server transaction, reading parameters, and naming a request's AOR and
+// sender. All work on sofia-sip's parsed messages.
+#pragma once
+
+#include "sip/sofia.hpp"
+
+#include <string>
+
+namespace imsp2p::core {
+
+// Answers a transaction and ends it; a no-op once answered (irq is null then).
+template <typename... Tags>
+void answer(nta_incoming_s*& irq, int status, const char* phrase, Tags... tags)
+{
+    if (!irq)
+        return;
+    nta_incoming_treply(irq, status, phrase, tags..., TAG_END());
+    nta_incoming_destroy(irq);
+    irq = nullptr;
+}
+
+// A scratch allocator for sofia's string conversions, freed at scope end.
+struct Home {
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    Home() = default;
+    Home(const Home&) = delete;
+    Home& operator=(const Home&) = delete;
+    ~Home() { su_home_deinit(home); }
+};
+
+std::string unquote(std::string text);
+// The value of `name=` (give the '='), unquoted; empty when absent.
+std::string param(msg_param_t const* params, const char* name);
+std::string url_text(su_home_t* home, const url_t* url);
+// The AOR a URI names: canonical for sip:/sips: (hss::impu_key's form), the
+// URI text for others (tel:); empty for a sip: URI without a host.
+std::string aor_of(su_home_t* home, const url_t* url);
+// transport:address:port of the request's sender.
+std::string source_of(nta_incoming_s* irq);
+
+} // namespace imsp2p::core
