@@ -2,6 +2,7 @@
 
 #include "core/control_socket.hpp"
 #include "core/location.hpp"
+#include "core/proxy.hpp"
 #include "core/reg_event_server.hpp"
 #include "core/registrar.hpp"
 #include "core/request_router.hpp"
@@ -196,6 +197,22 @@ Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity)
 
     RequestRouter router(stack, registrar);
     router.serve_reg_event([&](nta_incoming_s* irq, const sip_s* sip) { reg_event.handle(irq, sip); });
+    Proxy proxy(stack, store, location, {options.domain}, [&](const ProxyEvent& event) {
+        try {
+            out.event("routed",
+                      {{"method", event.method}, {"target", event.target}, {"next_hop", event.next_hop},
+                       {"source", event.source}, {"status", event.status}},
+                      out.json() || verbosity > 0 ? fmt::format("routed {} from {} for {} to {}: {}", event.method, event.source,
+                                                                event.target, event.next_hop.empty() ? "(answered here)" : event.next_hop,
+                                                                event.status)
+                                                  : std::string());
+        } catch (const Failure& failure) {
+            if (!output_failure)
+                output_failure = failure;
+            stack.stop();
+        }
+    });
+    router.serve_proxy([&](nta_incoming_s* irq, const sip_s* sip) { proxy.handle(irq, sip); });
     ControlSocket control(stack, control_socket_path(options.state_dir),
                           [&](const nlohmann::json& request, ControlSocket::Reply reply) {
                               serve_control(request, std::move(reply), reg_event, out);

@@ -38,16 +38,6 @@ int notify_answer_cb(nta_outgoing_magic_t* magic, nta_outgoing_t* orq, const sip
     return 0;
 }
 
-std::string ip_of(const std::string& source)
-{
-    // transport:address:port, the address possibly in brackets
-    const auto first = source.find(':');
-    const auto last = source.rfind(':');
-    if (first == std::string::npos || last == first)
-        return {};
-    return source.substr(first + 1, last - first - 1);
-}
-
 std::string header_text(su_home_t* home, const void* header)
 {
     const char* text = sip_header_as_string(home, static_cast<const sip_header_t*>(header));
@@ -136,9 +126,9 @@ void RegEventServer::start(nta_incoming_s* irq, const sip_s* sip, unsigned expir
             answer(irq, SIP_503_SERVICE_UNAVAILABLE, SIPTAG_RETRY_AFTER_STR("30"));
             return;
         }
-        const std::string ip = ip_of(source);
+        const std::string ip = source_address(source);
         const bool allowed = std::any_of(result.bindings.begin(), result.bindings.end(),
-                                         [&](const Binding& binding) { return ip_of(binding.received) == ip; });
+                                         [&](const Binding& binding) { return source_address(binding.received) == ip; });
         if (!allowed) {
             spdlog::info("SUBSCRIBE to the registration state of {} from {}: 403 (not from a registered contact)",
                          subscription->aor, source);

@@ -60,7 +60,7 @@ void RequestRouter::on_request(nta_incoming_s* irq, const sip_s* sip)
                SIPTAG_ACCEPT_STR("application/sdp"));
         return;
     }
-    if (method == sip_method_unknown && !proxy_) {
+    if (method == sip_method_unknown && (for_the_node(sip) || !proxy_)) {
         const std::string methods = allow();
         answer(irq, SIP_501_NOT_IMPLEMENTED, SIPTAG_ALLOW_STR(methods.c_str()));
         return;

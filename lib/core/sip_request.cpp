@@ -62,4 +62,13 @@ std::string source_of(nta_incoming_s* irq)
     return source;
 }
 
+std::string source_address(const std::string& source)
+{
+    const auto first = source.find(':');
+    const auto last = source.rfind(':');
+    if (first == std::string::npos || last == first)
+        return {};
+    return source.substr(first + 1, last - first - 1);
+}
+
 } // namespace imsp2p::core

@@ -38,5 +38,7 @@ std::string url_text(su_home_t* home, const url_t* url);
 std::string aor_of(su_home_t* home, const url_t* url);
 // transport:address:port of the request's sender.
 std::string source_of(nta_incoming_s* irq);
+// The address of a transport:address:port (brackets of IPv6 kept).
+std::string source_address(const std::string& source);
 
 } // namespace imsp2p::core

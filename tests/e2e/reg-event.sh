@@ -68,27 +68,8 @@ expect_match "$TEST_TMP/carol2.out" '"event":"unregistered"' "deregistered on SI
 
 # A stranger may not watch alice's registration (403).
 "$reg" --subscribers "$csv" --impi alice@ims.test --usim-state "$TEST_TMP/alice.usim" "${ue[@]}" >/dev/null
-python3 - >"$TEST_TMP/stranger" <<'PY'
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.14.3", 0))
-port = s.getsockname()[1]
-msg = ("SUBSCRIBE sip:alice@ims.test SIP/2.0\r\n"
-       f"Via: SIP/2.0/UDP 127.0.14.3:{port};branch=z9hG4bK-stranger-1\r\n"
-       "Max-Forwards: 70\r\nFrom: <sip:mallory@ims.test>;tag=m1\r\nTo: <sip:alice@ims.test>\r\n"
-       "Call-ID: stranger-1\r\nCSeq: 1 SUBSCRIBE\r\n"
-       f"Contact: <sip:mallory@127.0.14.3:{port}>\r\nEvent: reg\r\nExpires: 600\r\nContent-Length: 0\r\n\r\n")
-s.sendto(msg.encode(), ("127.0.14.1", 5060))
-s.settimeout(3)
-try:
-    while True:
-        data = s.recv(65535).decode(errors="replace")
-        if not data.startswith("SIP/2.0 1"):
-            print(data.split("\r\n")[0])
-            break
-except socket.timeout:
-    print("timeout")
-PY
+"$(dirname "$0")/../lib/sip_send.py" 127.0.14.3 127.0.14.1:5060 SUBSCRIBE sip:alice@ims.test sip:mallory@ims.test \
+  "Event: reg" "Expires: 600" >"$TEST_TMP/stranger"
 expect_match "$TEST_TMP/stranger" '^SIP/2.0 403' "SUBSCRIBE from an address alice never registered from: 403"
 
 # Bad uses of the deregister command.

@@ -1,0 +1,347 @@
+#include "core/proxy.hpp"
+
+#include "core/sip_request.hpp"
+#include "hss/subscriber_store.hpp"
+#include "sip/stack.hpp"
+
+#include <fmt/format.h>
+#include <sofia-sip/sip_util.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+namespace imsp2p::core {
+
+struct Proxy::Transaction {
+    Proxy* proxy = nullptr;
+    nta_incoming_s* server = nullptr; // null once the final answer went upstream
+    nta_outgoing_s* client = nullptr;
+    const sip_t* sip = nullptr;       // owned by server
+    std::string method;
+    std::string source;
+    std::string target;               // the AOR resolved, or the URI forwarded to
+    std::string next_hop;
+    bool strip_route = false;         // the top Route names this node
+    bool cancelled = false;
+};
+
+namespace {
+
+// Transactions in flight, by address: sofia's callbacks carry the raw pointer.
+std::map<const Proxy*, std::map<Proxy::Transaction*, std::shared_ptr<Proxy::Transaction>>>& registry()
+{
+    static std::map<const Proxy*, std::map<Proxy::Transaction*, std::shared_ptr<Proxy::Transaction>>> transactions;
+    return transactions;
+}
+
+bool creates_dialog(sip_method_t method)
+{
+    return method == sip_method_invite || method == sip_method_subscribe || method == sip_method_refer;
+}
+
+int cancel_cb(nta_incoming_magic_t* magic, nta_incoming_t*, const sip_t* sip)
+{
+    auto* t = reinterpret_cast<Proxy::Transaction*>(magic);
+    if (!sip || !sip->sip_request || sip->sip_request->rq_method != sip_method_cancel)
+        return 0;
+    t->cancelled = true;
+    if (t->client)
+        nta_outgoing_tcancel(t->client, nullptr, nullptr, TAG_END());
+    return 200;
+}
+
+} // namespace
+
+static int proxy_response_cb(nta_outgoing_magic_t* magic, nta_outgoing_t* orq, const sip_t* sip)
+{
+    auto* t = reinterpret_cast<Proxy::Transaction*>(magic);
+    t->proxy->on_response(t, orq, sip);
+    return 0;
+}
+
+Proxy::Proxy(sip::SipStack& stack, hss::SubscriberStore& store, LocationService& location, ProxyConfig config, Events events)
+    : stack_(stack),
+      store_(store),
+      location_(location),
+      config_(std::move(config)),
+      events_(std::move(events)),
+      record_route_("<" + stack.contact_uri("") + ";lr>")
+{
+}
+
+Proxy::~Proxy()
+{
+    auto& mine = registry()[this];
+    for (auto& [raw, t] : mine) {
+        if (t->client)
+            nta_outgoing_destroy(t->client);
+        if (t->server) {
+            nta_incoming_treply(t->server, SIP_503_SERVICE_UNAVAILABLE, TAG_END());
+            nta_incoming_destroy(t->server);
+        }
+    }
+    registry().erase(this);
+}
+
+std::size_t Proxy::in_flight() const
+{
+    const auto found = registry().find(this);
+    return found == registry().end() ? 0 : found->second.size();
+}
+
+bool Proxy::is_home(const std::string& host) const
+{
+    return strcasecmp(host.c_str(), config_.domain.c_str()) == 0 || host == stack_.local_host();
+}
+
+bool Proxy::names_this_node(const void* raw) const
+{
+    const auto* url = static_cast<const url_t*>(raw);
+    if (!url || !url->url_host || url->url_host != stack_.local_host())
+        return false;
+    const unsigned port = url->url_port ? static_cast<unsigned>(std::atoi(url->url_port)) : 5060;
+    return port == stack_.local_port();
+}
+
+// Answers from the next hop: each goes upstream with our Via removed (RFC 3261
+// §16.7); a final one ends the transaction. nta's own answers (408 timeout,
+// 503 unreachable) are rebuilt, since they carry no Via of the sender.
+void Proxy::on_response(Transaction* t, nta_outgoing_s* orq, const sip_s* sip)
+{
+    const int status = sip && sip->sip_status ? sip->sip_status->st_status : nta_outgoing_status(orq);
+    if (!t->server || status == 100) // 100 is hop by hop: we sent our own
+        return;
+    if (sip && !nta_sip_is_internal(sip)) {
+        msg_t* response = nta_outgoing_getresponse(orq);
+        sip_via_remove(response, sip_object(response));
+        nta_incoming_mreply(t->server, response);
+    } else {
+        const char* phrase = sip && sip->sip_status ? sip->sip_status->st_phrase : "No answer from the next hop";
+        nta_incoming_treply(t->server, status, phrase, TAG_END());
+    }
+    if (status < 200)
+        return;
+    auto& mine = registry()[this];
+    const auto held = mine.find(t);
+    if (held == mine.end())
+        return;
+    const std::shared_ptr<Transaction> keep = held->second; // t lives until the end of this function
+    mine.erase(held);
+    nta_incoming_destroy(keep->server);
+    keep->server = nullptr;
+    nta_outgoing_destroy(keep->client);
+    keep->client = nullptr;
+    if (events_)
+        events_({keep->method, keep->target, keep->next_hop, keep->source, status});
+}
+
+void Proxy::finish(Transaction& t, int status, const char* phrase)
+{
+    ++stats_.answered_locally;
+    answer(t.server, status, phrase);
+    ProxyEvent event{t.method, t.target, "", t.source, status};
+    registry()[this].erase(&t);
+    if (events_)
+        events_(event);
+}
+
+void Proxy::handle(nta_incoming_s* irq, const sip_s* sip)
+{
+    const sip_method_t method = sip->sip_request->rq_method;
+    if (method == sip_method_cancel) {
+        answer(irq, SIP_481_NO_TRANSACTION); // not one of ours: nta matched those already
+        return;
+    }
+    if (!sip->sip_max_forwards || sip->sip_max_forwards->mf_count == 0) {
+        if (sip->sip_max_forwards && method != sip_method_ack) {
+            ++stats_.answered_locally;
+            answer(irq, SIP_483_TOO_MANY_HOPS);
+            return;
+        }
+    }
+    if (registry()[this].size() >= config_.max_transactions && method != sip_method_ack) {
+        ++stats_.answered_locally;
+        answer(irq, SIP_503_SERVICE_UNAVAILABLE, SIPTAG_RETRY_AFTER_STR("5"));
+        return;
+    }
+    auto t = std::make_shared<Transaction>();
+    t->proxy = this;
+    t->server = irq;
+    t->sip = sip;
+    t->method = sip->sip_request->rq_method_name;
+    t->source = source_of(irq);
+    t->strip_route = sip->sip_route && names_this_node(sip->sip_route->r_url);
+    registry()[this][t.get()] = t;
+    if (method != sip_method_ack)
+        nta_incoming_bind(irq, &cancel_cb, reinterpret_cast<nta_incoming_magic_t*>(t.get()));
+    try {
+        const bool in_dialog = sip->sip_to && sip->sip_to->a_tag;
+        Home home;
+        const std::string from_host = sip->sip_from && sip->sip_from->a_url->url_host ? sip->sip_from->a_url->url_host : "";
+        if (!in_dialog && method != sip_method_ack && is_home(from_host))
+            check_origin(t, aor_of(home.home, sip->sip_from->a_url));
+        else
+            route(t);
+    } catch (const std::exception& error) {
+        spdlog::error("{} from {}: {}", t->method, t->source, error.what());
+        finish(*t, SIP_500_INTERNAL_SERVER_ERROR);
+    }
+}
+
+void Proxy::check_origin(const std::shared_ptr<Transaction>& t, const std::string& from)
+{
+    location_.lookup(from, [this, alive = std::weak_ptr<bool>(alive_), t, from](LocationResult result) {
+        if (alive.expired() || !t->server)
+            return;
+        const bool registered = result.ok && std::any_of(result.bindings.begin(), result.bindings.end(), [&](const Binding& b) {
+                                    return source_address(b.received) == source_address(t->source);
+                                });
+        if (!registered) {
+            spdlog::info("{} from {} as {}: 403 (not registered from this address)", t->method, t->source, from);
+            t->target = from;
+            finish(*t, 403, "Not registered from this address");
+            return;
+        }
+        try {
+            route(t);
+        } catch (const std::exception& error) {
+            spdlog::error("{} from {}: {}", t->method, t->source, error.what());
+            finish(*t, SIP_500_INTERNAL_SERVER_ERROR);
+        }
+    });
+}
+
+void Proxy::route(const std::shared_ptr<Transaction>& t)
+{
+    const sip_t* sip = t->sip;
+    Home home;
+    const sip_route_t* next_route = sip->sip_route;
+    if (t->strip_route)
+        next_route = next_route->r_next;
+    if (next_route) {
+        t->target = url_text(home.home, next_route->r_url);
+        forward(t, "", {});
+        return;
+    }
+    const url_t* uri = sip->sip_request->rq_url;
+    const std::string host = uri->url_host ? uri->url_host : "";
+    if (!is_home(host) || !uri->url_user) {
+        t->target = url_text(home.home, uri);
+        forward(t, "", {});
+        return;
+    }
+    // Terminating: the identity's bindings, or those of its implicit set.
+    t->target = aor_of(home.home, uri);
+    const auto subscriber = store_.find_by_impu(t->target);
+    std::vector<std::string> aors{t->target};
+    if (subscriber)
+        for (const auto& impu : subscriber->impus) {
+            const std::string key = hss::impu_key(impu);
+            if (key != t->target && key.rfind("sip", 0) == 0)
+                aors.push_back(key);
+        }
+    // Not a subscriber's: maybe a public service identity published in the
+    // location service (e.g. sip:drm@ims.test); else 404 (resolve() knows).
+    resolve(t, aors, 0, subscriber.has_value());
+}
+
+void Proxy::resolve(const std::shared_ptr<Transaction>& t, std::vector<std::string> aors, std::size_t next, bool known)
+{
+    if (next == aors.size()) {
+        if (known)
+            finish(*t, SIP_480_TEMPORARILY_UNAVAILABLE);
+        else
+            finish(*t, SIP_404_NOT_FOUND);
+        return;
+    }
+    const std::string aor = aors[next];
+    location_.lookup(aor, [this, alive = std::weak_ptr<bool>(alive_), t, aors = std::move(aors), next, known](LocationResult result) {
+        if (alive.expired() || !t->server)
+            return;
+        if (!result.ok) {
+            finish(*t, 503, "Location service unavailable");
+            return;
+        }
+        if (result.bindings.empty()) {
+            resolve(t, aors, next + 1, known);
+            return;
+        }
+        // The binding registered last (latest expiry) wins: no forking.
+        const auto& binding = *std::max_element(result.bindings.begin(), result.bindings.end(),
+                                                [](const Binding& a, const Binding& b) { return a.expires < b.expires; });
+        forward(t, binding.contact, binding.path);
+    });
+}
+
+void Proxy::forward(const std::shared_ptr<Transaction>& t, const std::string& request_uri, const std::vector<std::string>& path)
+{
+    msg_t* original = nta_incoming_getrequest(t->server);
+    msg_t* msg = msg_dup(original); // the server transaction keeps its request as received
+    msg_destroy(original);
+    if (!msg) {
+        finish(*t, SIP_500_INTERNAL_SERVER_ERROR);
+        return;
+    }
+    sip_t* sip = sip_object(msg);
+    su_home_t* home = msg_home(msg);
+    if (sip->sip_max_forwards)
+        sip->sip_max_forwards->mf_count--;
+    else
+        sip_add_tl(msg, sip, SIPTAG_MAX_FORWARDS_STR("70"), TAG_END());
+    if (t->strip_route)
+        sip_route_remove(msg, sip);
+    // Path of the binding first (RFC 3327 §5.3), then what was already there.
+    for (auto hop = path.rbegin(); hop != path.rend(); ++hop) {
+        sip_route_t* route = sip_route_make(home, hop->c_str());
+        if (route)
+            msg_header_prepend(msg, reinterpret_cast<msg_pub_t*>(sip), reinterpret_cast<msg_header_t**>(&sip->sip_route),
+                               reinterpret_cast<msg_header_t*>(route));
+    }
+    const sip_method_t method = sip->sip_request->rq_method;
+    const bool in_dialog = sip->sip_to && sip->sip_to->a_tag;
+    if (creates_dialog(method) && !in_dialog) {
+        sip_record_route_t* rr = sip_record_route_make(home, record_route_.c_str());
+        if (rr)
+            msg_header_prepend(msg, reinterpret_cast<msg_pub_t*>(sip), reinterpret_cast<msg_header_t**>(&sip->sip_record_route),
+                               reinterpret_cast<msg_header_t*>(rr));
+    }
+    sip_request_t* rq = nullptr;
+    if (!request_uri.empty())
+        rq = sip_request_create(home, method, sip->sip_request->rq_method_name, URL_STRING_MAKE(request_uri.c_str()), nullptr);
+    // The next hop: the first Route (loose routing), else the Request-URI.
+    Home scratch;
+    const url_t* hop = sip->sip_route ? sip->sip_route->r_url : rq ? rq->rq_url : sip->sip_request->rq_url;
+    t->next_hop = url_text(scratch.home, hop);
+    const std::string next_hop = t->next_hop;
+
+    if (method == sip_method_ack) {
+        // An ACK to a 2xx is a transaction of its own, answered by nobody.
+        nta_outgoing_t* ack = nta_outgoing_mcreate(stack_.agent(), nullptr, nullptr, URL_STRING_MAKE(next_hop.c_str()), msg,
+                                                   TAG_IF(rq, SIPTAG_REQUEST(rq)), TAG_END());
+        if (ack)
+            nta_outgoing_destroy(ack);
+        else
+            msg_destroy(msg);
+        ++stats_.forwarded;
+        nta_incoming_destroy(t->server);
+        t->server = nullptr;
+        registry()[this].erase(t.get());
+        return;
+    }
+    if (method == sip_method_invite)
+        nta_incoming_treply(t->server, SIP_100_TRYING, TAG_END());
+    t->client = nta_outgoing_mcreate(stack_.agent(), &proxy_response_cb, reinterpret_cast<nta_outgoing_magic_t*>(t.get()),
+                                     URL_STRING_MAKE(next_hop.c_str()), msg, TAG_IF(rq, SIPTAG_REQUEST(rq)), TAG_END());
+    if (!t->client) {
+        msg_destroy(msg);
+        spdlog::warn("{} from {}: cannot forward to {}", t->method, t->source, next_hop);
+        finish(*t, 503, "Cannot forward");
+        return;
+    }
+    ++stats_.forwarded;
+    spdlog::debug("{} from {} for {}: forwarded to {}", t->method, t->source, t->target, next_hop);
+}
+
+} // namespace imsp2p::core
