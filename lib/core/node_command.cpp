@@ -234,6 +234,7 @@ Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity)
     std::signal(SIGTERM, on_stop_signal);
     sip::Timer tick(stack);
     unsigned ticks = 0;
+    std::size_t bad_messages = 0;
     std::function<void()> housekeeping = [&] {
         if (stop_signal) {
             spdlog::info("signal {}: stopping", stop_signal.load());
@@ -243,6 +244,12 @@ Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity)
         if (++ticks % reg_event_every_ticks == 0)
             reg_event.poll();
         if (ticks % purge_every_ticks == 0) {
+            // One line per period, not per message: a flood must not flood the log.
+            const std::size_t bad_now = stack.stats().bad_messages;
+            if (bad_now > bad_messages)
+                spdlog::warn("dropped {} malformed SIP message(s) in the last {} s ({} since start)", bad_now - bad_messages,
+                             purge_every_ticks * tick_ms / 1000, bad_now);
+            bad_messages = bad_now;
             location.purge();
             registrar.authenticator().purge();
         }

@@ -4,6 +4,10 @@
 #include "sip/sofia.hpp"
 
 #include <sofia-sip/su_log.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdarg>
+#include <cstdio>
 
 #include <fmt/format.h>
 
@@ -19,6 +23,10 @@
 
 // sofia-sip's clock hook: called with every time it reads, free to adjust it.
 extern "C" void (*_su_time)(su_time_t* tv);
+
+// The logs of sofia-sip's tport and nta modules (exported, not declared in its headers).
+extern "C" su_log_t tport_log[];
+extern "C" su_log_t nta_log[];
 
 namespace imsp2p::sip {
 namespace {
@@ -43,6 +51,19 @@ void clock_rounded_up_to_ms(su_time_t* tv)
     }
 }
 
+// sofia-sip's transport and transaction logs (bad messages, garbage on the
+// port) into ours, at debug level: visible with -vv, never on a bare stderr.
+extern "C" void sofia_log_to_spdlog(void*, const char* format, va_list args)
+{
+    char text[512];
+    std::vsnprintf(text, sizeof text, format, args);
+    std::string line = text;
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
+        line.pop_back();
+    if (!line.empty())
+        spdlog::debug("sofia-sip: {}", line);
+}
+
 void init_sofia_once()
 {
     static std::once_flag once;
@@ -51,6 +72,10 @@ void init_sofia_once()
             throw Failure(Outcome::local, "sofia-sip initialisation failed");
         // sofia logs to stderr through its own log levels: keep it quiet.
         su_log_set_level(nullptr, 0);
+        for (su_log_t* log : {tport_log, nta_log}) {
+            su_log_redirect(log, &sofia_log_to_spdlog, nullptr);
+            su_log_set_level(log, 3);
+        }
         _su_time = clock_rounded_up_to_ms;
     });
 }
