@@ -16,6 +16,7 @@ complete -c p2p-node -l digest-algorithm -x -a 'md5 sha-256' -d 'Digest for md5 
 complete -c p2p-node -l transport -x -a 'udp tcp both' -d 'SIP transports to serve'
 complete -c p2p-node -l max-expires -x -d 'Longest registration granted, in seconds'
 complete -c p2p-node -l min-expires -x -d 'Shortest registration accepted (shorter 423), in seconds'
+complete -c p2p-node -l peer -x -d 'Route requests for another DOMAIN to a proxy DOMAIN=SIP-URI (repeatable)'
 complete -c p2p-node -l timeout -x -d 'Seconds to wait for a running nodes answer (deregister)'
 complete -c p2p-node -f -n '__fish_use_subcommand' -a deregister -d 'Deregister an IMPU on a running node (network-initiated; reg event subscribers are notified)'
 complete -c p2p-node -n '__fish_seen_subcommand_from deregister' -s h -l help -d 'Print this help and exit'

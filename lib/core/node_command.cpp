@@ -53,6 +53,22 @@ void check(const NodeOptions& o)
         usage(fmt::format("--min-expires {} is above --max-expires {}", o.min_expires, o.max_expires));
 }
 
+// --peer DOMAIN=SIP-URI, checked.
+std::map<std::string, std::string> parse_peers(const std::vector<std::string>& peers)
+{
+    std::map<std::string, std::string> out;
+    for (const auto& peer : peers) {
+        const auto equals = peer.find('=');
+        if (equals == std::string::npos || equals == 0)
+            usage(fmt::format("invalid --peer '{}': expected DOMAIN=SIP-URI, e.g. kam.test=sip:127.0.18.5:5060", peer));
+        std::string domain = peer.substr(0, equals);
+        std::transform(domain.begin(), domain.end(), domain.begin(), [](unsigned char c) { return std::tolower(c); });
+        sip::parse_sip_uri(peer.substr(equals + 1), "--peer " + domain);
+        out[domain] = peer.substr(equals + 1);
+    }
+    return out;
+}
+
 nlohmann::json bindings_json(const std::vector<Binding>& bindings)
 {
     const auto now = Clock::now();
@@ -152,6 +168,7 @@ Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity)
 {
     check(options);
     const auto listen = sip::parse_host_port(options.listen, "--listen");
+    const auto peers = parse_peers(options.peers); // checked before anything starts
     const auto rows = subscriber::read_subscribers(options.subscribers);
 
     std::error_code error;
@@ -197,7 +214,7 @@ Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity)
 
     RequestRouter router(stack, registrar);
     router.serve_reg_event([&](nta_incoming_s* irq, const sip_s* sip) { reg_event.handle(irq, sip); });
-    Proxy proxy(stack, store, location, {options.domain}, [&](const ProxyEvent& event) {
+    Proxy proxy(stack, store, location, {options.domain, peers}, [&](const ProxyEvent& event) {
         try {
             out.event("routed",
                       {{"method", event.method}, {"target", event.target}, {"next_hop", event.next_hop},

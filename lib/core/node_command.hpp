@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace imsp2p::core {
 
@@ -21,6 +22,7 @@ struct NodeOptions {
     std::string transport = "both";   // udp, tcp or both
     unsigned max_expires = 3600;
     unsigned min_expires = 1;
+    std::vector<std::string> peers;   // DOMAIN=SIP-URI: where requests for another domain go
 };
 
 Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity);

@@ -229,7 +229,10 @@ void Proxy::route(const std::shared_ptr<Transaction>& t)
     const std::string host = uri->url_host ? uri->url_host : "";
     if (!is_home(host) || !uri->url_user) {
         t->target = url_text(home.home, uri);
-        forward(t, "", {});
+        std::string lower = host;
+        std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+        const auto peer = config_.peers.find(lower);
+        forward(t, "", {}, peer == config_.peers.end() ? std::string() : peer->second);
         return;
     }
     // Terminating: the identity's bindings, or those of its implicit set.
@@ -275,7 +278,8 @@ void Proxy::resolve(const std::shared_ptr<Transaction>& t, std::vector<std::stri
     });
 }
 
-void Proxy::forward(const std::shared_ptr<Transaction>& t, const std::string& request_uri, const std::vector<std::string>& path)
+void Proxy::forward(const std::shared_ptr<Transaction>& t, const std::string& request_uri, const std::vector<std::string>& path,
+                    const std::string& via)
 {
     msg_t* original = nta_incoming_getrequest(t->server);
     msg_t* msg = msg_dup(original); // the server transaction keeps its request as received
@@ -313,7 +317,7 @@ void Proxy::forward(const std::shared_ptr<Transaction>& t, const std::string& re
     // The next hop: the first Route (loose routing), else the Request-URI.
     Home scratch;
     const url_t* hop = sip->sip_route ? sip->sip_route->r_url : rq ? rq->rq_url : sip->sip_request->rq_url;
-    t->next_hop = url_text(scratch.home, hop);
+    t->next_hop = via.empty() ? url_text(scratch.home, hop) : via;
     const std::string next_hop = t->next_hop;
 
     if (method == sip_method_ack) {

@@ -15,12 +15,14 @@
 // or stands alone must come from the IP address a binding of that user was
 // registered from (the UE, or the P-CSCF in front of it); others get 403.
 // Requests from other domains (a peering proxy such as Kamailio) pass.
+// Requests for a peer domain (ProxyConfig::peers) go to that domain's proxy.
 #pragma once
 
 #include "core/location.hpp"
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +42,7 @@ namespace imsp2p::core {
 
 struct ProxyConfig {
     std::string domain;                 // the home domain
+    std::map<std::string, std::string> peers; // other domain (lower case) → the next hop for it (a SIP URI)
     std::size_t max_transactions = 100'000; // forwarded and unanswered; beyond: 503
 };
 
@@ -79,7 +82,10 @@ private:
     void check_origin(const std::shared_ptr<Transaction>& t, const std::string& from);
     void route(const std::shared_ptr<Transaction>& t);
     void resolve(const std::shared_ptr<Transaction>& t, std::vector<std::string> aors, std::size_t next, bool known);
-    void forward(const std::shared_ptr<Transaction>& t, const std::string& request_uri, const std::vector<std::string>& path);
+    // request_uri: the new Request-URI (empty: unchanged); path: Routes to
+    // push; via: the next hop when it is neither a Route nor the Request-URI.
+    void forward(const std::shared_ptr<Transaction>& t, const std::string& request_uri, const std::vector<std::string>& path,
+                 const std::string& via = {});
     void finish(Transaction& t, int status, const char* phrase);
     bool is_home(const std::string& host) const;
     bool names_this_node(const void* url) const;

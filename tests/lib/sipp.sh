@@ -12,11 +12,12 @@ sipp_uas() {
   wait_for 5 sh -c "ss -Huln | grep -q '$address:$port '" || fail "sipp $name did not bind $address:$port"
 }
 
-# sipp_uac SCENARIO NODE FROM_USER DOMAIN TO_USER ADDRESS PORT MEDIA_PORT: one
-# call through NODE (ADDRESS:PORT); RC is sipp's exit code (0: the call succeeded).
+# sipp_uac SCENARIO NODE FROM_USER DOMAIN TO_USER ADDRESS PORT MEDIA_PORT [TO_DOMAIN]:
+# one call through NODE from ADDRESS:PORT to TO_USER@TO_DOMAIN (default: DOMAIN);
+# RC is sipp's exit code (0: the call succeeded).
 sipp_uac() {
-  local scenario=$1 node=$2 from=$3 domain=$4 to=$5 address=$6 port=$7 media=$8
-  printf 'SEQUENTIAL\n%s;%s\n' "$from" "$domain" >"$TEST_TMP/sipp-inject.csv"
+  local scenario=$1 node=$2 from=$3 domain=$4 to=$5 address=$6 port=$7 media=$8 to_domain=${9:-$4}
+  printf 'SEQUENTIAL\n%s;%s;%s\n' "$from" "$domain" "$to_domain" >"$TEST_TMP/sipp-inject.csv"
   set +e
   timeout 30 sipp "$node" -sf "$SIPP_SCENARIOS/$scenario.xml" -inf "$TEST_TMP/sipp-inject.csv" -s "$to" \
     -i "$address" -p "$port" -mp "$media" -m 1 -nostdin -timeout 10 -timeout_error \

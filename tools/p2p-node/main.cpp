@@ -42,6 +42,9 @@ int main(int argc, char** argv)
         ->check(CLI::Range(1u, 4294967u))
         ->capture_default_str();
 
+    app.add_option("--peer", o.peers, "Route requests for another DOMAIN to a proxy: DOMAIN=SIP-URI (repeatable)")
+        ->type_name("DOMAIN=URI");
+
     core::DeregisterOptions d;
     auto* deregister = app.add_subcommand("deregister", "Deregister an IMPU on a running node (network-initiated; "
                                                         "reg event subscribers are notified)");
