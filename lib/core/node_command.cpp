@@ -2,6 +2,7 @@
 
 #include "core/control_socket.hpp"
 #include "core/location.hpp"
+#include "core/node_overlay.hpp"
 #include "core/proxy.hpp"
 #include "core/reg_event_server.hpp"
 #include "core/registrar.hpp"
@@ -169,6 +170,7 @@ Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity)
     check(options);
     const auto listen = sip::parse_host_port(options.listen, "--listen");
     const auto peers = parse_peers(options.peers); // checked before anything starts
+    check_overlay_options(options.overlay);
     const auto rows = subscriber::read_subscribers(options.subscribers);
 
     std::error_code error;
@@ -198,7 +200,34 @@ Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity)
     // A failed write of an event ends the run (exit 5): the loop stops, the
     // failure is thrown once it has.
     std::optional<Failure> output_failure;
-    MemoryLocation location;
+    auto emit = [&](const std::string& name, const nlohmann::json& fields, const std::string& text) {
+        try {
+            out.event(name, fields, text);
+        } catch (const Failure& failure) {
+            if (!output_failure)
+                output_failure = failure;
+            stack.stop();
+        }
+    };
+    MemoryLocation memory;
+    std::unique_ptr<NodeOverlay> overlay;
+    if (!options.overlay.dht.empty()) {
+        overlay = std::make_unique<NodeOverlay>(options.overlay, options.state_dir, stack, [&](const DroppedValue& dropped) {
+            emit("dropped_forged_value",
+                 {{"aor", dropped.aor}, {"verdict", dropped.verdict}, {"why", dropped.why}, {"signer", dropped.signer}},
+                 fmt::format("dropped a value for {} from the overlay: {} ({}; signer '{}')", dropped.aor, dropped.verdict,
+                             dropped.why, dropped.signer));
+        });
+        const auto stats = overlay->overlay().stats();
+        emit("joined",
+             {{"node", options.overlay.node_name}, {"node_id", stats.node_id}, {"address", overlay->overlay().address()},
+              {"port", overlay->overlay().port()}, {"network_id", options.overlay.network_id},
+              {"bootstrap", options.overlay.bootstrap}},
+             fmt::format("overlay node {} ({}) on {}:{}, network {:#x}, bootstrap {}", options.overlay.node_name, stats.node_id,
+                         overlay->overlay().address(), overlay->overlay().port(), options.overlay.network_id,
+                         options.overlay.bootstrap.empty() ? "none" : fmt::format("{}", fmt::join(options.overlay.bootstrap, ", "))));
+    }
+    LocationService& location = overlay ? overlay->location() : static_cast<LocationService&>(memory);
     RegEventServer reg_event(stack, location);
     Registrar registrar(stack, store, location, registrar_config, [&](const RegistrarEvent& event) {
         if (event.kind == RegistrarEvent::Kind::registered || event.kind == RegistrarEvent::Kind::unregistered)
@@ -252,6 +281,7 @@ Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity)
     sip::Timer tick(stack);
     unsigned ticks = 0;
     std::size_t bad_messages = 0;
+    std::pair<unsigned, unsigned> peers_seen{0, 0};
     std::function<void()> housekeeping = [&] {
         if (stop_signal) {
             spdlog::info("signal {}: stopping", stop_signal.load());
@@ -267,8 +297,18 @@ Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity)
                 spdlog::warn("dropped {} malformed SIP message(s) in the last {} s ({} since start)", bad_now - bad_messages,
                              purge_every_ticks * tick_ms / 1000, bad_now);
             bad_messages = bad_now;
-            location.purge();
+            memory.purge();
             registrar.authenticator().purge();
+            if (overlay) {
+                const auto stats = overlay->overlay().stats();
+                if (stats.good_nodes != peers_seen.first || stats.dubious_nodes != peers_seen.second)
+                    emit("overlay_peers",
+                         {{"good", stats.good_nodes}, {"dubious", stats.dubious_nodes}, {"stored_values", stats.stored_values}},
+                         out.json() || verbosity > 0 ? fmt::format("overlay: {} good and {} dubious node(s), {} value(s) stored",
+                                                                   stats.good_nodes, stats.dubious_nodes, stats.stored_values)
+                                                     : std::string());
+                peers_seen = {stats.good_nodes, stats.dubious_nodes};
+            }
         }
         tick.start(tick_ms, housekeeping);
     };

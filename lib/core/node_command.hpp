@@ -4,6 +4,7 @@
 
 #include "cli/outcome.hpp"
 #include "cli/output.hpp"
+#include "core/node_overlay.hpp"
 
 #include <filesystem>
 #include <string>
@@ -23,6 +24,7 @@ struct NodeOptions {
     unsigned max_expires = 3600;
     unsigned min_expires = 1;
     std::vector<std::string> peers;   // DOMAIN=SIP-URI: where requests for another domain go
+    OverlayOptions overlay;           // the DHT; without --dht, bindings stay in memory
 };
 
 Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity);

@@ -55,4 +55,33 @@ expect_exit 2 "a missing subscriber file"
 expect_stderr_line "none.csv" "the error names the file"
 run "$node" --listen 127.0.16.300 --subscribers "$csv" --state-dir "$TEST_TMP/s4" --domain ims.test
 expect_exit 2 "a malformed listen address"
+
+# Overlay options.
+"$node" ca init --dir "$TEST_TMP/ca" >/dev/null
+"$node" ca issue n1 --dir "$TEST_TMP/ca" >/dev/null && "$node" ca issue n2 --dir "$TEST_TMP/ca" >/dev/null
+overlay=(--listen 127.0.16.1 --subscribers "$csv" --domain ims.test --dht 127.0.16.1)
+run "$node" "${overlay[@]}" --state-dir "$TEST_TMP/s5"
+expect_exit 2 "--dht without credentials"
+expect_stderr_line "--dht needs --credentials DIR and --node-name NAME" "missing credentials message"
+run "$node" "${overlay[@]}" --state-dir "$TEST_TMP/s5" --credentials "$TEST_TMP/ca" --node-name n1 --network-id 0
+expect_exit 2 "--network-id 0"
+run "$node" "${overlay[@]}" --state-dir "$TEST_TMP/s5" --credentials "$TEST_TMP/ca" --node-name n9
+expect_exit 2 "a node name without a credential"
+expect_stderr_line "n9" "the error names the missing credential"
+run "$node" "${overlay[@]}" --state-dir "$TEST_TMP/s5" --credentials "$TEST_TMP/ca" --node-name n1 --bootstrap nohost
+expect_exit 2 "a malformed --bootstrap"
+run "$node" ca init --dir "$TEST_TMP/ca"
+expect_exit 2 "ca init over an existing CA"
+expect_stderr_line "never overwritten" "the CA is kept"
+# A lone node cannot store a binding in the overlay: 503, not a false 200.
+p2p_node_start d 127.0.16.1 5060 "$csv" --dht 127.0.16.1 --credentials "$TEST_TMP/ca" --node-name n1
+run "$reg" --impu sip:bob@ims.test --password bob-pw --proxy sip:127.0.16.1 --local 127.0.16.2
+expect_exit 1 "a node alone in its overlay answers REGISTER 503"
+# Garbage at the DHT port; then a second node joins through that port and
+# the two serve registrations.
+for _ in 1 2 3; do "$raw" 127.0.16.2 127.0.16.1:4222 garbage 0.2 >/dev/null; done
+p2p_node_start d2 127.0.16.3 5060 "$csv" --dht 127.0.16.3 --credentials "$TEST_TMP/ca" --node-name n2 --bootstrap 127.0.16.1:4222
+registers() { "$reg" --impu sip:bob@ims.test --password bob-pw --proxy sip:127.0.16.1 --local 127.0.16.2 >/dev/null 2>&1; }
+wait_for 15 registers && pass "after garbage at its DHT port, the node joined a peer and registers" ||
+  fail "the node did not register after garbage at its DHT port"
 finish

@@ -1,6 +1,7 @@
 // p2p-node: an IMS core node — S-CSCF registrar with the subscriber data (HSS
 // role) and the reg event notifier; `deregister` drives a running node.
 #include "cli/tool.hpp"
+#include "core/ca_command.hpp"
 #include "core/node_command.hpp"
 
 int main(int argc, char** argv)
@@ -45,6 +46,31 @@ int main(int argc, char** argv)
     app.add_option("--peer", o.peers, "Route requests for another DOMAIN to a proxy: DOMAIN=SIP-URI (repeatable)")
         ->type_name("DOMAIN=URI");
 
+    auto& overlay = o.overlay;
+    app.add_option("--dht", overlay.dht, "Join the managed overlay: the DHT node's local ADDRESS[:PORT] (port default: 4222)")
+        ->type_name("ADDR");
+    app.add_option("--bootstrap", overlay.bootstrap, "HOST:PORT of an overlay node to join through (repeatable)")
+        ->type_name("HOST:PORT");
+    app.add_option("--network-id", overlay.network_id, "The overlay's private network id")
+        ->type_name("N")
+        ->capture_default_str();
+    app.add_option("--credentials", overlay.credentials, "Directory with ca.crt and this node's NAME.crt/NAME.key")
+        ->type_name("DIR");
+    app.add_option("--node-name", overlay.node_name, "This node's name: the CN of its certificate")->type_name("NAME");
+
+    core::CaOptions ca;
+    auto* ca_command = app.add_subcommand("ca", "The testbed operator's CA for the managed overlay");
+    ca_command->require_subcommand(1);
+    auto* ca_init = ca_command->add_subcommand("init", "Create the CA (ca.crt, ca.key) in --dir");
+    auto* ca_issue = ca_command->add_subcommand("issue", "Issue a node certificate (NAME.crt, NAME.key) in --dir");
+    for (auto* sub : {ca_init, ca_issue}) {
+        sub->fallthrough();
+        sub->add_option("--dir", ca.dir, "The CA's directory")->type_name("DIR");
+        sub->add_option("--days", ca.days, "Validity in days")->type_name("N")->capture_default_str();
+    }
+    ca_init->add_option("--name", ca.name, "The CA's common name")->type_name("CN");
+    ca_issue->add_option("node", ca.name, "The node's name (its certificate's CN)")->required()->type_name("NAME");
+
     core::DeregisterOptions d;
     auto* deregister = app.add_subcommand("deregister", "Deregister an IMPU on a running node (network-initiated; "
                                                         "reg event subscribers are notified)");
@@ -58,6 +84,10 @@ int main(int argc, char** argv)
     tool.add_timeout(5.0, "Seconds to wait for a running node's answer (deregister)");
 
     return tool.run(argc, argv, [&] {
+        if (*ca_init)
+            return core::run_ca_init(ca, tool.out());
+        if (*ca_issue)
+            return core::run_ca_issue(ca, tool.out());
         if (*deregister)
             return core::run_deregister(d, tool.out(), tool.common().timeout);
         return core::run_node(o, tool.out(), tool.common().verbosity);

@@ -1,0 +1,334 @@
+#include "core/dht_location.hpp"
+
+#include "core/binding_record.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <map>
+
+namespace imsp2p::core {
+namespace {
+
+using std::chrono::seconds;
+
+std::int64_t unix_seconds(Clock::time_point t) // rounded up: a record never ends before its binding
+{
+    return std::chrono::ceil<seconds>(t.time_since_epoch()).count();
+}
+
+std::int64_t unix_now(const std::function<Clock::time_point()>& clock)
+{
+    return std::chrono::floor<seconds>(clock().time_since_epoch()).count();
+}
+
+// The newest record of one value slot, as read.
+struct Entry {
+    std::uint64_t seq = 0;
+    std::int64_t expires = 0; // the record's, unix seconds
+    bool removed = false;
+    Binding binding;
+};
+using View = std::map<std::uint64_t, Entry>; // by value id
+
+struct Write {
+    std::uint64_t id;
+    Bytes record;
+    seconds lifetime;
+};
+
+bool live(const Entry& entry, Clock::time_point now)
+{
+    return !entry.removed && entry.binding.expires > now;
+}
+
+// Sorted by expiry, then contact: the same answer from every node.
+std::vector<Binding> sorted(std::vector<Binding> bindings)
+{
+    std::sort(bindings.begin(), bindings.end(), [](const Binding& a, const Binding& b) {
+        return a.expires != b.expires ? a.expires < b.expires : a.contact < b.contact;
+    });
+    return bindings;
+}
+
+} // namespace
+
+struct DhtLocation::Shared : std::enable_shared_from_this<Shared> {
+    dht::OverlayNode& overlay;
+    dht::RecordSigner signer;
+    std::shared_ptr<const dht::Verifier> verifier;
+    Post post;
+    DhtLocationConfig config;
+    std::atomic<std::uint64_t> forged{0};
+    std::atomic<std::uint64_t> malformed{0};
+    std::atomic<std::uint64_t> last_seq{0};
+
+    Shared(dht::OverlayNode& o, dht::RecordSigner s, std::shared_ptr<const dht::Verifier> v, Post p, DhtLocationConfig c)
+        : overlay(o), signer(std::move(s)), verifier(std::move(v)), post(std::move(p)), config(std::move(c))
+    {
+    }
+
+    // Milliseconds since the epoch, but above `after` (the slot's current
+    // record, which another node's clock may have set ahead of ours) and above
+    // every sequence number this node gave before.
+    std::uint64_t next_seq(std::uint64_t after)
+    {
+        const auto now = static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(config.clock().time_since_epoch()).count());
+        std::uint64_t last = last_seq.load();
+        std::uint64_t next;
+        do
+            next = std::max({now, after + 1, last + 1});
+        while (!last_seq.compare_exchange_weak(last, next));
+        return next;
+    }
+
+    Write record(const std::string& aor, std::uint64_t id, Bytes payload, std::uint64_t seq, std::int64_t expires)
+    {
+        const auto now = unix_now(config.clock);
+        auto bytes = signer.sign({aor, binding_kind, std::move(payload), seq, expires, {}});
+        return {id, std::move(bytes), seconds(std::max<std::int64_t>(1, expires - now))};
+    }
+
+    // Hides a slot's binding. The tombstone lives at least as long as the
+    // record it hides: a node that missed it must not show the binding again
+    // once the tombstone is gone.
+    Write tombstone(const std::string& aor, std::uint64_t id, const Entry& entry)
+    {
+        const auto expires = std::max(unix_seconds(config.clock() + config.tombstone_lifetime), entry.expires);
+        return record(aor, id, encode_removal(signer.name()), next_seq(entry.seq), expires);
+    }
+
+    // The AOR's slots as the overlay has them; `then` runs on the loop.
+    void read(const std::string& aor, std::function<void(bool ok, View view)> then)
+    {
+        overlay.get(aor, [self = shared_from_this(), aor, then](bool ok, std::vector<dht::RawValue> values) {
+            View view;
+            std::vector<DroppedValue> dropped;
+            try {
+                view = self->verified(aor, values, dropped);
+            } catch (const std::exception& error) {
+                spdlog::error("location: reading {} failed: {}", aor, error.what());
+                ok = false;
+            }
+            self->post([self, ok, view = std::move(view), dropped = std::move(dropped), then] {
+                if (self->config.on_dropped)
+                    for (const auto& value : dropped)
+                        self->config.on_dropped(value);
+                then(ok, view);
+            });
+        });
+    }
+
+    // Runs on OpenDHT's thread: keeps the valid records, newest per slot.
+    View verified(const std::string& aor, const std::vector<dht::RawValue>& values, std::vector<DroppedValue>& dropped)
+    {
+        View view;
+        const auto now = unix_now(config.clock);
+        for (const auto& value : values) {
+            auto checked = verifier->check(value.data, aor, now);
+            if (checked.verdict == dht::Verdict::expired)
+                continue;
+            if (!checked.ok()) {
+                ++forged;
+                dropped.push_back({aor, std::string(dht::verdict_name(checked.verdict)), checked.why, checked.signer_name});
+                continue;
+            }
+            if (checked.record.kind != binding_kind)
+                continue; // another service's record under the same key
+            auto payload = decode_binding(checked.record.payload);
+            if (!payload) {
+                ++malformed;
+                dropped.push_back({aor, "malformed-payload", "not a binding", checked.signer_name});
+                continue;
+            }
+            auto& entry = view[value.id];
+            if (entry.seq == 0 || checked.record.seq > entry.seq)
+                entry = {checked.record.seq, checked.record.expires, payload->removed, std::move(payload->binding)};
+        }
+        return view;
+    }
+
+    // Stores every record; `then(ok)` runs on the loop once all are answered.
+    void write(const std::string& aor, std::vector<Write> writes, std::function<void(bool ok)> then)
+    {
+        if (writes.empty()) {
+            then(true);
+            return;
+        }
+        struct Pending {
+            std::atomic<std::size_t> left;
+            std::atomic<bool> ok{true};
+            explicit Pending(std::size_t n) : left(n) {}
+        };
+        auto pending = std::make_shared<Pending>(writes.size());
+        for (auto& w : writes)
+            overlay.put(aor, std::move(w.record), w.id, w.lifetime, [self = shared_from_this(), pending, then](bool ok) {
+                if (!ok)
+                    pending->ok = false;
+                if (--pending->left == 0)
+                    self->post([then, ok = pending->ok.load()] { then(ok); });
+            });
+    }
+
+    // The live bindings, at most bindings_per_aor (the latest-expiring ones).
+    std::vector<Binding> current(const View& view) const
+    {
+        std::vector<Binding> out;
+        const auto now = config.clock();
+        for (const auto& [id, entry] : view)
+            if (live(entry, now))
+                out.push_back(entry.binding);
+        out = sorted(std::move(out));
+        if (out.size() > config.bindings_per_aor)
+            out.erase(out.begin(), out.end() - static_cast<std::ptrdiff_t>(config.bindings_per_aor));
+        return out;
+    }
+
+    // The records a bind writes: the binding first, then tombstones for the
+    // slots it replaces or evicts. `after` gets the AOR's bindings after it.
+    std::vector<Write> bind_writes(const std::string& aor, const Binding& binding, const View& view, std::vector<Binding>& after)
+    {
+        const auto id = binding_value_id(aor, binding.contact, binding.instance);
+        const auto now = config.clock();
+        std::vector<Write> writes;
+        std::vector<std::pair<std::uint64_t, const Entry*>> others; // live bindings of other devices
+        for (const auto& [slot, entry] : view) {
+            if (slot == id || !live(entry, now))
+                continue;
+            // The same device under another slot (its instance id came or
+            // went): the new binding replaces that one too.
+            if (same_device(entry.binding, binding.contact, binding.instance))
+                writes.push_back(tombstone(aor, slot, entry));
+            else
+                others.emplace_back(slot, &entry);
+        }
+        // A device that registers from a new contact each time must not fill
+        // the AOR: the binding expiring first makes room.
+        while (others.size() >= config.bindings_per_aor) {
+            const auto first = std::min_element(others.begin(), others.end(), [](const auto& a, const auto& b) {
+                return a.second->binding.expires < b.second->binding.expires;
+            });
+            writes.push_back(tombstone(aor, first->first, *first->second));
+            others.erase(first);
+        }
+        const auto previous = view.find(id);
+        const auto seq = next_seq(previous == view.end() ? 0 : previous->second.seq);
+        writes.insert(writes.begin(),
+                      record(aor, id, encode_binding(binding, config.node_name), seq, unix_seconds(binding.expires)));
+        for (const auto& [slot, entry] : others)
+            after.push_back(entry->binding);
+        after = sorted(std::move(after));
+        return writes;
+    }
+
+    // Tombstones for the live slots `match` selects; answers with the rest.
+    void remove(const std::string& aor, const View& view, const std::function<bool(const Binding&)>& match, Done done)
+    {
+        std::vector<Write> writes;
+        View rest;
+        const auto now = config.clock();
+        try {
+            for (const auto& [id, entry] : view) {
+                if (!live(entry, now))
+                    continue;
+                if (match(entry.binding))
+                    writes.push_back(tombstone(aor, id, entry));
+                else
+                    rest.emplace(id, entry);
+            }
+        } catch (const std::exception& error) {
+            done({false, fmt::format("cannot remove bindings of {}: {}", aor, error.what()), {}});
+            return;
+        }
+        auto remaining = current(rest);
+        write(aor, std::move(writes), [aor, remaining = std::move(remaining), done](bool ok) {
+            if (ok)
+                done({true, {}, remaining});
+            else
+                done({false, fmt::format("the overlay did not store the removal for {}", aor), {}});
+        });
+    }
+};
+
+DhtLocation::DhtLocation(dht::OverlayNode& overlay, dht::RecordSigner signer, std::shared_ptr<const dht::Verifier> verifier,
+                         Post post, DhtLocationConfig config)
+{
+    if (config.node_name.empty())
+        config.node_name = signer.name();
+    config.bindings_per_aor = std::max<std::size_t>(1, config.bindings_per_aor);
+    shared_ = std::make_shared<Shared>(overlay, std::move(signer), std::move(verifier), std::move(post), std::move(config));
+}
+
+void DhtLocation::bind(const std::string& aor, Binding binding, Done done)
+{
+    auto self = shared_;
+    self->read(aor, [self, aor, binding = std::move(binding), done](bool ok, View view) {
+        if (!ok) {
+            done({false, fmt::format("the overlay did not answer the lookup of {}", aor), {}});
+            return;
+        }
+        std::vector<Write> writes;
+        std::vector<Binding> after{binding};
+        try {
+            writes = self->bind_writes(aor, binding, view, after);
+        } catch (const std::exception& error) { // e.g. a record over the size limits
+            done({false, fmt::format("cannot bind {}: {}", aor, error.what()), {}});
+            return;
+        }
+        self->write(aor, std::move(writes), [aor, after = std::move(after), done](bool stored) {
+            if (stored)
+                done({true, {}, after});
+            else
+                done({false, fmt::format("the overlay did not store the binding of {}", aor), {}});
+        });
+    });
+}
+
+void DhtLocation::unbind(const std::string& aor, const std::string& contact, const std::string& instance, Done done)
+{
+    auto self = shared_;
+    self->read(aor, [self, aor, contact, instance, done](bool ok, View view) {
+        if (!ok) {
+            done({false, fmt::format("the overlay did not answer the lookup of {}", aor), {}});
+            return;
+        }
+        self->remove(aor, view, [&](const Binding& b) { return same_device(b, contact, instance); }, done);
+    });
+}
+
+void DhtLocation::unbind_all(const std::string& aor, Done done)
+{
+    auto self = shared_;
+    self->read(aor, [self, aor, done](bool ok, View view) {
+        if (!ok) {
+            done({false, fmt::format("the overlay did not answer the lookup of {}", aor), {}});
+            return;
+        }
+        self->remove(aor, view, [](const Binding&) { return true; }, done);
+    });
+}
+
+void DhtLocation::lookup(const std::string& aor, Done done)
+{
+    auto self = shared_;
+    self->read(aor, [self, aor, done](bool ok, View view) {
+        if (!ok)
+            done({false, fmt::format("the overlay did not answer the lookup of {}", aor), {}});
+        else
+            done({true, {}, self->current(view)});
+    });
+}
+
+std::uint64_t DhtLocation::dropped_forged() const
+{
+    return shared_->forged.load();
+}
+
+std::uint64_t DhtLocation::dropped_malformed() const
+{
+    return shared_->malformed.load();
+}
+
+} // namespace imsp2p::core

@@ -1,0 +1,352 @@
+#include "dht/overlay_node.hpp"
+
+#include "cli/outcome.hpp"
+#include "dht/node_state.hpp"
+
+#include <fmt/format.h>
+#include <opendht.h>
+#include <spdlog/spdlog.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <ctime>
+#include <future>
+#include <set>
+#include <stdexcept>
+
+namespace imsp2p::dht {
+namespace {
+
+using Nodes = std::vector<std::shared_ptr<::dht::Node>>;
+
+constexpr std::size_t max_value_size = 32 * 1024; // a record is well below; OpenDHT's own limit is 64 KiB
+constexpr std::size_t max_values_per_get = 4096;   // what one get may collect, hostile nodes included
+
+// The record type: what our nodes accept to store, and to replace. Without a
+// verifier any value of the type is stored and may be replaced.
+::dht::ValueType record_value_type(const std::string& node, std::shared_ptr<const Verifier> verifier)
+{
+    // A valid record, written for this key.
+    auto valid = [node, verifier](const ::dht::InfoHash& key, const ::dht::Value& value) -> std::optional<Record> {
+        if (value.data.size() > max_value_size)
+            return std::nullopt;
+        if (!verifier)
+            return Record{};
+        auto checked = verifier->check(value.data, std::time(nullptr));
+        if (checked.ok() && ::dht::InfoHash::get(checked.record.key) == key)
+            return std::move(checked.record);
+        spdlog::debug("overlay {}: refused to store a value under {}: {} {}", node, key.toString(),
+                      checked.ok() ? "wrong-key" : verdict_name(checked.verdict), checked.why);
+        return std::nullopt;
+    };
+    auto store = [valid](::dht::InfoHash key, std::shared_ptr<::dht::Value>& value, const ::dht::InfoHash&,
+                         const ::dht::SockAddr&) { return value && valid(key, *value).has_value(); };
+    // Replacing needs a higher sequence number, so an old copy re-announced by
+    // another node (or replayed) never overwrites a newer binding or tombstone.
+    auto edit = [valid, verifier](::dht::InfoHash key, const std::shared_ptr<::dht::Value>& old_value,
+                                  std::shared_ptr<::dht::Value>& new_value, const ::dht::InfoHash&, const ::dht::SockAddr&) {
+        const auto next = new_value ? valid(key, *new_value) : std::nullopt;
+        if (!next)
+            return false;
+        if (!verifier || !old_value)
+            return true;
+        const auto previous = decode_record(old_value->data);
+        return !previous || next->seq > previous->record.seq;
+    };
+    return ::dht::ValueType(OverlayNode::record_type, "imsp2p-record", OverlayNode::max_lifetime, store, edit);
+}
+
+} // namespace
+
+struct OverlayNode::Runner : ::dht::DhtRunner {};
+
+std::pair<std::string, std::uint16_t> parse_bootstrap(const std::string& host_port, const std::string& what)
+{
+    const auto colon = host_port.rfind(':');
+    std::string host = colon == std::string::npos ? std::string() : host_port.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2);
+    unsigned port = 0;
+    const char* first = host_port.data() + (colon == std::string::npos ? 0 : colon + 1);
+    const char* last = host_port.data() + host_port.size();
+    const auto [end, error] = std::from_chars(first, last, port);
+    if (host.empty() || error != std::errc{} || end != last || port == 0 || port > 65535)
+        throw Failure(Outcome::usage, fmt::format("{} '{}' is not HOST:PORT", what, host_port));
+    return {host, static_cast<std::uint16_t>(port)};
+}
+
+OverlayNode::OverlayNode(OverlayConfig config) : config_(std::move(config))
+{
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(config_.port);
+    if (inet_pton(AF_INET, config_.address.c_str(), &sin.sin_addr) != 1)
+        throw Failure(Outcome::usage, fmt::format("overlay address '{}' is not an IPv4 address", config_.address));
+    if (config_.network_id == 0)
+        throw Failure(Outcome::usage, "overlay network id 0 is OpenDHT's public network: give the private overlay's id");
+    for (const auto& entry : config_.bootstrap)
+        parse_bootstrap(entry, "overlay bootstrap node");
+
+    ::dht::InfoHash id; // zero: OpenDHT picks a random one
+    std::vector<::dht::NodeExport> cached;
+    if (!config_.state_dir.empty()) {
+        std::error_code error;
+        std::filesystem::create_directories(config_.state_dir, error);
+        if (error)
+            throw Failure(Outcome::local, fmt::format("{}: cannot create: {}", config_.state_dir.string(), error.message()));
+        const auto id_file = config_.state_dir / "node-id";
+        try {
+            id = read_node_id(id_file).value_or(::dht::InfoHash{});
+        } catch (const Failure& failure) {
+            spdlog::warn("{}; the node takes a new id", failure.what());
+        }
+        if (!id) {
+            id = ::dht::InfoHash::getRandom();
+            write_node_id(id_file, id);
+        }
+        try {
+            cached = read_node_cache(config_.state_dir / "nodes");
+        } catch (const Failure& failure) {
+            spdlog::warn("{}; node cache ignored", failure.what());
+        }
+    }
+
+    // Loopback-friendly and private (NOTES-deps.md): IPv4 on the given address
+    // only, our network id, no per-peer rate limit (testbed peers share IPs).
+    ::dht::DhtRunner::Config dht_config;
+    dht_config.dht_config.node_config.node_id = id;
+    dht_config.dht_config.node_config.network = config_.network_id;
+    dht_config.dht_config.node_config.max_peer_req_per_sec = -1;
+    dht_config.threaded = true;
+    dht_config.bind4 = ::dht::SockAddr(reinterpret_cast<const sockaddr*>(&sin), sizeof sin);
+    runner_ = std::make_unique<Runner>();
+    try {
+        runner_->run(dht_config, {});
+    } catch (const std::exception& error) {
+        throw Failure(Outcome::local,
+                      fmt::format("overlay node cannot bind {}:{}: {}", config_.address, config_.port, error.what()));
+    }
+    port_ = runner_->getBoundPort(AF_INET);
+    // Registered once running (before that, DhtRunner has no node to give it
+    // to); nobody has our address before the bootstrap below, and readers
+    // check every value anyway.
+    runner_->registerType(record_value_type(config_.name, config_.verifier));
+    if (!cached.empty())
+        runner_->bootstrap(cached);
+    for (const auto& entry : config_.bootstrap) {
+        const auto [host, port] = parse_bootstrap(entry, "overlay bootstrap node");
+        runner_->bootstrap(host, std::to_string(port));
+    }
+    spdlog::info("overlay node {} id {} on {}:{}, network {:#x}, {} cached and {} configured peers", config_.name,
+                 runner_->getNodeId().toString(), config_.address, port_, config_.network_id, cached.size(),
+                 config_.bootstrap.size());
+    housekeeper_ = std::thread([this] { housekeeping(); });
+}
+
+OverlayNode::~OverlayNode()
+{
+    stop();
+}
+
+OverlayNode::DeadlineKey OverlayNode::arm(std::function<void()> expire)
+{
+    std::lock_guard lock(timer_mutex_);
+    const DeadlineKey key{std::chrono::steady_clock::now() + config_.op_timeout, ++deadline_count_};
+    const bool earliest = deadlines_.empty() || key < deadlines_.begin()->first;
+    deadlines_.emplace(key, std::move(expire));
+    if (earliest)
+        timer_wake_.notify_one();
+    return key;
+}
+
+void OverlayNode::disarm(const DeadlineKey& key)
+{
+    std::lock_guard lock(timer_mutex_);
+    deadlines_.erase(key);
+}
+
+void OverlayNode::housekeeping()
+{
+    auto next_cache_write = std::chrono::steady_clock::now() + config_.cache_period;
+    std::unique_lock lock(timer_mutex_);
+    while (!timer_stop_) {
+        auto wake_at = next_cache_write;
+        if (!deadlines_.empty())
+            wake_at = std::min(wake_at, deadlines_.begin()->first.first);
+        timer_wake_.wait_until(lock, wake_at);
+        if (timer_stop_)
+            break;
+        const auto now = std::chrono::steady_clock::now();
+        std::vector<std::function<void()>> expired;
+        while (!deadlines_.empty() && deadlines_.begin()->first.first <= now) {
+            expired.push_back(std::move(deadlines_.begin()->second));
+            deadlines_.erase(deadlines_.begin());
+        }
+        const bool write_cache = now >= next_cache_write;
+        if (write_cache)
+            next_cache_write = now + config_.cache_period;
+        lock.unlock();
+        for (auto& expire : expired)
+            expire();
+        if (write_cache) {
+            try {
+                save_node_cache();
+            } catch (const std::exception& error) {
+                spdlog::warn("overlay {}: {}", config_.name, error.what());
+            }
+        }
+        lock.lock();
+    }
+}
+
+void OverlayNode::put(const std::string& key, Bytes data, std::uint64_t id, std::chrono::seconds lifetime, PutDone done)
+{
+    if (id == 0)
+        throw std::invalid_argument("overlay value id 0 is OpenDHT's 'no id'");
+    lifetime = std::clamp<std::chrono::seconds>(lifetime, std::chrono::seconds(1), max_lifetime);
+    // Every node keeps a value until its creation time plus the type's
+    // expiration: a creation time in the past gives this value its lifetime.
+    const auto created = ::dht::clock::now() - (max_lifetime - lifetime);
+    auto value = std::make_shared<::dht::Value>(record_type, std::move(data), id);
+    std::unique_lock lock(mutex_); // stop() cannot begin between the check and the put
+    if (stopping_) {
+        lock.unlock();
+        done(false);
+        return;
+    }
+    // Whoever comes first answers: OpenDHT or the deadline.
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    const auto deadline = arm([answered, done] {
+        if (!answered->exchange(true))
+            done(false);
+    });
+    ::dht::DoneCallback on_done = [this, answered, deadline, done](bool ok, const Nodes&) {
+        if (answered->exchange(true))
+            return;
+        disarm(deadline);
+        done(ok);
+    };
+    runner_->put(::dht::InfoHash::get(key), std::move(value), std::move(on_done), created, false);
+}
+
+void OverlayNode::get(const std::string& key, GetDone done)
+{
+    struct Found {
+        std::mutex mutex;
+        std::set<std::pair<std::uint64_t, Bytes>> seen;
+        std::vector<RawValue> values;
+        std::atomic<bool> answered{false};
+        std::vector<RawValue> take()
+        {
+            std::lock_guard lock(mutex);
+            return std::move(values);
+        }
+    };
+    auto found = std::make_shared<Found>();
+    ::dht::GetCallback on_values = [found](const std::vector<std::shared_ptr<::dht::Value>>& values) {
+        std::lock_guard lock(found->mutex);
+        for (const auto& value : values) {
+            if (value && found->values.size() < max_values_per_get && found->seen.emplace(value->id, value->data).second)
+                found->values.push_back({value->id, value->type, value->data});
+        }
+        return true;
+    };
+    std::unique_lock lock(mutex_);
+    if (stopping_) {
+        lock.unlock();
+        done(false, {});
+        return;
+    }
+    const auto deadline = arm([found, done] {
+        if (!found->answered.exchange(true))
+            done(false, found->take());
+    });
+    ::dht::DoneCallback on_done = [this, found, deadline, done](bool ok, const Nodes&) {
+        if (found->answered.exchange(true))
+            return;
+        disarm(deadline);
+        done(ok, found->take());
+    };
+    runner_->get(::dht::InfoHash::get(key), std::move(on_values), std::move(on_done));
+}
+
+void OverlayNode::bootstrap(const std::string& host_port)
+{
+    const auto [host, port] = parse_bootstrap(host_port, "overlay bootstrap node");
+    runner_->bootstrap(host, std::to_string(port));
+}
+
+OverlayStats OverlayNode::stats() const
+{
+    OverlayStats out;
+    const auto nodes = runner_->getNodesStats(AF_INET);
+    out.good_nodes = nodes.good_nodes;
+    out.dubious_nodes = nodes.dubious_nodes;
+    const auto [bytes, values] = runner_->getStoreSize();
+    out.stored_bytes = bytes;
+    out.stored_values = values;
+    out.node_id = node_id();
+    out.port = port_;
+    return out;
+}
+
+std::string OverlayNode::node_id() const
+{
+    return runner_->getNodeId().toString();
+}
+
+void OverlayNode::save_node_cache()
+{
+    if (config_.state_dir.empty())
+        return;
+    std::lock_guard lock(cache_mutex_);
+    // A node that lost its peers keeps the old cache: it is the way back.
+    const auto nodes = runner_->exportNodes();
+    if (!nodes.empty())
+        write_node_cache(config_.state_dir / "nodes", nodes);
+}
+
+void OverlayNode::stop()
+{
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_)
+            return;
+        stopping_ = true;
+    }
+    try {
+        save_node_cache();
+    } catch (const std::exception& error) {
+        spdlog::warn("overlay {}: {}", config_.name, error.what());
+    }
+    // OpenDHT hands stored values on before it says it is done: wait, bounded.
+    auto finished = std::make_shared<std::promise<void>>();
+    auto once = std::make_shared<std::atomic_flag>();
+    auto future = finished->get_future();
+    runner_->shutdown([finished, once] {
+        if (!once->test_and_set())
+            finished->set_value();
+    });
+    if (future.wait_for(config_.shutdown_wait) != std::future_status::ready)
+        spdlog::info("overlay {}: values not all handed on after {} ms", config_.name, config_.shutdown_wait.count());
+    runner_->join(); // no OpenDHT callback after this
+
+    std::map<DeadlineKey, std::function<void()>> open;
+    {
+        std::lock_guard lock(timer_mutex_);
+        timer_stop_ = true;
+        open.swap(deadlines_);
+    }
+    timer_wake_.notify_all();
+    if (housekeeper_.joinable())
+        housekeeper_.join();
+    for (auto& [key, expire] : open)
+        expire(); // each unanswered operation fails, once
+    spdlog::debug("overlay {} stopped", config_.name);
+}
+
+} // namespace imsp2p::dht

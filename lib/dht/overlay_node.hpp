@@ -1,0 +1,123 @@
+// One OpenDHT node per process: the overlay that holds the location service
+// (DESIGN.md §4). Raw byte values under InfoHash::get(key string), of one
+// value type (record_type) whose store and edit policies check the overlay's
+// signed records (signed_record.hpp), so our nodes never store forged values.
+//
+// Threads: OpenDHT runs its own thread. Every put and get ends in exactly one
+// call of its `done`: on OpenDHT's thread, on this node's timer thread when
+// the operation outlives op_timeout, or on the caller's thread when the node
+// is stopped (and in stop() for operations still open then). Hand the result
+// to your own loop (e.g. sip::Mailbox::post) and keep the work there short.
+#pragma once
+
+#include "dht/signed_record.hpp"
+#include "util/hex.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace imsp2p::dht {
+
+struct OverlayConfig {
+    std::string name;                      // for the logs, e.g. the node's name
+    std::string address;                   // IPv4 address to bind (required; e.g. 127.0.50.1)
+    std::uint16_t port = 0;                // 0: an ephemeral port (see port())
+    std::uint32_t network_id = 0;          // the private overlay's id; 0 (OpenDHT's public network) is refused
+    std::vector<std::string> bootstrap;    // "host:port" of nodes to join through; several are better than one
+    std::filesystem::path state_dir;       // node id and node cache; empty: nothing kept
+    std::shared_ptr<const Verifier> verifier; // store/edit policy; null: store anything (tests, open nodes)
+    std::chrono::seconds cache_period{60}; // how often the node cache is written
+    std::chrono::milliseconds shutdown_wait{3000}; // stop(): how long OpenDHT may take to hand values on
+    std::chrono::milliseconds op_timeout{10000};   // a put or get unanswered by then fails
+};
+
+struct RawValue {
+    std::uint64_t id = 0;                  // OpenDHT value id: same id, same slot (a put replaces)
+    std::uint16_t type = 0;                // OpenDHT value type (record_type for ours)
+    Bytes data;
+};
+
+struct OverlayStats {
+    unsigned good_nodes = 0;
+    unsigned dubious_nodes = 0;
+    std::size_t stored_values = 0;         // values this node stores for the overlay (and its own)
+    std::size_t stored_bytes = 0;
+    std::string node_id;                   // hex
+    std::uint16_t port = 0;
+};
+
+class OverlayNode {
+public:
+    using PutDone = std::function<void(bool ok)>;
+    using GetDone = std::function<void(bool ok, std::vector<RawValue> values)>;
+
+    static constexpr std::uint16_t record_type = 0x1a5e;
+    // The value type's expiration, so the longest lifetime a put can ask for:
+    // registrations last up to an hour or more, and a shorter lifetime is
+    // given per value (see put()).
+    static constexpr std::chrono::seconds max_lifetime = std::chrono::hours(24);
+
+    // Starts the node and joins through the cache and config.bootstrap.
+    // Failure(usage) for a bad config, Failure(local) if it cannot bind.
+    explicit OverlayNode(OverlayConfig config);
+    ~OverlayNode(); // stop()
+    OverlayNode(const OverlayNode&) = delete;
+    OverlayNode& operator=(const OverlayNode&) = delete;
+
+    // Stores `data` under key with value id `id` (non-zero) for `lifetime`
+    // (1 s to max_lifetime). A put with the id of a stored value replaces it,
+    // if the edit policy allows (a valid record with a higher seq). done(ok)
+    // once the closest nodes acknowledged it; false if not by op_timeout.
+    void put(const std::string& key, Bytes data, std::uint64_t id, std::chrono::seconds lifetime, PutDone done);
+    // Every value found under key (duplicates from several nodes removed; they
+    // are NOT verified here). ok false: the lookup failed or timed out (values
+    // then holds what came before).
+    void get(const std::string& key, GetDone done);
+
+    void bootstrap(const std::string& host_port); // Failure(usage) when not host:port
+    OverlayStats stats() const;
+    std::string node_id() const;                  // hex
+    std::uint16_t port() const { return port_; }  // the bound one
+    const std::string& address() const { return config_.address; }
+    void save_node_cache();                       // now; also every cache_period and on stop
+
+    // Leaves the overlay: saves the node cache, shuts OpenDHT down (bounded
+    // wait), joins its threads and fails the operations still open. No
+    // callback runs after stop() returns.
+    void stop();
+
+private:
+    using DeadlineKey = std::pair<std::chrono::steady_clock::time_point, std::uint64_t>;
+    // What to do if an operation is still unanswered at op_timeout.
+    DeadlineKey arm(std::function<void()> expire);
+    void disarm(const DeadlineKey& key);
+    void housekeeping(); // the timer thread: deadlines and node cache writes
+
+    struct Runner; // OpenDHT's DhtRunner, kept out of this header
+    OverlayConfig config_;
+    std::unique_ptr<Runner> runner_;
+    std::uint16_t port_ = 0;
+    std::mutex mutex_;       // guards stopping_: no operation starts once stop() began
+    bool stopping_ = false;
+    std::mutex cache_mutex_; // one node cache write at a time
+    std::mutex timer_mutex_; // guards the rest
+    std::condition_variable timer_wake_;
+    std::map<DeadlineKey, std::function<void()>> deadlines_;
+    std::uint64_t deadline_count_ = 0;
+    bool timer_stop_ = false;
+    std::thread housekeeper_;
+};
+
+// host:port → (host, port); Failure(usage) naming `what` when malformed.
+std::pair<std::string, std::uint16_t> parse_bootstrap(const std::string& host_port, const std::string& what);
+
+} // namespace imsp2p::dht
