@@ -85,6 +85,7 @@ grep -q '"event":"dropped_forged_value".*"verdict":"untrusted-signer"' "$TEST_TM
 p2p_node_stop evil
 
 kill -9 "$P2P_PID_n1" "$P2P_PID_n2"
+wait "$P2P_PID_n1" "$P2P_PID_n2" 2>/dev/null || true
 killed_at=$(date +%s)
 survivors=(127.0.17.3 127.0.17.4 127.0.17.5)
 if wait_for 10 message_all "${survivors[@]}"; then
