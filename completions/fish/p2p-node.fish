@@ -16,6 +16,7 @@ complete -c p2p-node -l digest-algorithm -x -a 'md5 sha-256' -d 'Digest for md5 
 complete -c p2p-node -l transport -x -a 'udp tcp both' -d 'SIP transports to serve'
 complete -c p2p-node -l max-expires -x -d 'Longest registration granted, in seconds'
 complete -c p2p-node -l min-expires -x -d 'Shortest registration accepted (shorter 423), in seconds'
+complete -c p2p-node -l metrics -x -d 'Serve Prometheus metrics at http//ADDRPORT/metrics'
 complete -c p2p-node -l peer -x -d 'Route requests for another DOMAIN to a proxy DOMAIN=SIP-URI (repeatable)'
 complete -c p2p-node -l dht -x -d 'Join the managed overlay the DHT nodes local ADDRESSPORT (port default 4222)'
 complete -c p2p-node -l bootstrap -x -d 'HOSTPORT of an overlay node to join through (repeatable)'

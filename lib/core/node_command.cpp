@@ -2,6 +2,8 @@
 
 #include "core/control_socket.hpp"
 #include "core/location.hpp"
+#include "core/metrics_server.hpp"
+#include "core/node_metrics.hpp"
 #include "core/node_overlay.hpp"
 #include "core/proxy.hpp"
 #include "core/reg_event_server.hpp"
@@ -113,6 +115,17 @@ void print_event(cli::Output& out, int verbosity, const RegistrarEvent& event)
     out.event(name, fields, out.json() || verbosity > 0 ? text : std::string());
 }
 
+void record_registration(NodeMetrics& metrics, const RegistrarEvent& event)
+{
+    switch (event.kind) {
+    case RegistrarEvent::Kind::registered: metrics.registration("registered"); break;
+    case RegistrarEvent::Kind::unregistered: metrics.registration("unregistered"); break;
+    case RegistrarEvent::Kind::auth_failed: metrics.registration("auth_failed"); break;
+    case RegistrarEvent::Kind::resync: metrics.registration("resync"); return; // a 401 follows, no final answer yet
+    }
+    metrics.transaction("REGISTER", event.status);
+}
+
 // The commands of the control socket (`p2p-node deregister`).
 void serve_control(const nlohmann::json& request, ControlSocket::Reply reply, RegEventServer& reg_event, cli::Output& out)
 {
@@ -171,6 +184,12 @@ Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity)
     const auto listen = sip::parse_host_port(options.listen, "--listen");
     const auto peers = parse_peers(options.peers); // checked before anything starts
     check_overlay_options(options.overlay);
+    std::optional<sip::HostPort> metrics_address;
+    if (!options.metrics.empty()) {
+        metrics_address = sip::parse_host_port(options.metrics, "--metrics");
+        if (!metrics_address->port)
+            usage(fmt::format("invalid --metrics '{}': give ADDRESS:PORT, e.g. 127.0.1.11:9100", options.metrics));
+    }
     const auto rows = subscriber::read_subscribers(options.subscribers);
 
     std::error_code error;
@@ -227,11 +246,23 @@ Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity)
                          overlay->overlay().address(), overlay->overlay().port(), options.overlay.network_id,
                          options.overlay.bootstrap.empty() ? "none" : fmt::format("{}", fmt::join(options.overlay.bootstrap, ", "))));
     }
-    LocationService& location = overlay ? overlay->location() : static_cast<LocationService&>(memory);
+    NodeMetrics metrics;
+    MeteredLocation location(overlay ? overlay->location() : static_cast<LocationService&>(memory), metrics);
+    std::unique_ptr<MetricsServer> metrics_server;
+    if (metrics_address)
+        metrics_server = std::make_unique<MetricsServer>(metrics_address->host, metrics_address->port, [&metrics, &overlay] {
+            if (!overlay)
+                return metrics.render({});
+            return metrics.render([&overlay] {
+                const auto stats = overlay->overlay().stats();
+                return OverlayGauges{stats.good_nodes, stats.dubious_nodes, stats.stored_values};
+            });
+        });
     RegEventServer reg_event(stack, location);
     Registrar registrar(stack, store, location, registrar_config, [&](const RegistrarEvent& event) {
         if (event.kind == RegistrarEvent::Kind::registered || event.kind == RegistrarEvent::Kind::unregistered)
             reg_event.bindings_changed(event.impu, event.bindings);
+        record_registration(metrics, event);
         try {
             print_event(out, verbosity, event);
         } catch (const Failure& failure) {
@@ -244,6 +275,7 @@ Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity)
     RequestRouter router(stack, registrar);
     router.serve_reg_event([&](nta_incoming_s* irq, const sip_s* sip) { reg_event.handle(irq, sip); });
     Proxy proxy(stack, store, location, {options.domain, peers}, [&](const ProxyEvent& event) {
+        metrics.transaction(event.method, event.status);
         try {
             out.event("routed",
                       {{"method", event.method}, {"target", event.target}, {"next_hop", event.next_hop},

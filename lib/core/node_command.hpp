@@ -25,6 +25,7 @@ struct NodeOptions {
     unsigned min_expires = 1;
     std::vector<std::string> peers;   // DOMAIN=SIP-URI: where requests for another domain go
     OverlayOptions overlay;           // the DHT; without --dht, bindings stay in memory
+    std::string metrics;              // ADDRESS:PORT for Prometheus; empty: none
 };
 
 Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity);

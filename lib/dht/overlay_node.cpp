@@ -137,10 +137,8 @@ OverlayNode::OverlayNode(OverlayConfig config) : config_(std::move(config))
     runner_->registerType(record_value_type(config_.name, config_.verifier));
     if (!cached.empty())
         runner_->bootstrap(cached);
-    for (const auto& entry : config_.bootstrap) {
-        const auto [host, port] = parse_bootstrap(entry, "overlay bootstrap node");
-        runner_->bootstrap(host, std::to_string(port));
-    }
+    for (const auto& entry : config_.bootstrap)
+        bootstrap(entry);
     spdlog::info("overlay node {} id {} on {}:{}, network {:#x}, {} cached and {} configured peers", config_.name,
                  runner_->getNodeId().toString(), config_.address, port_, config_.network_id, cached.size(),
                  config_.bootstrap.size());
@@ -277,7 +275,21 @@ void OverlayNode::get(const std::string& key, GetDone done)
 void OverlayNode::bootstrap(const std::string& host_port)
 {
     const auto [host, port] = parse_bootstrap(host_port, "overlay bootstrap node");
-    runner_->bootstrap(host, std::to_string(port));
+    const auto service = std::to_string(port);
+    // Pinged now, whatever the node's state: OpenDHT pings its list of
+    // bootstrap hosts only while it has no good node, so a node that is
+    // already connected would otherwise never hear of this one.
+    std::vector<::dht::SockAddr> addresses;
+    try {
+        for (auto& address : ::dht::SockAddr::resolve(host, service))
+            if (address.getFamily() == AF_INET)
+                addresses.push_back(std::move(address));
+    } catch (const std::exception& error) {
+        spdlog::warn("overlay {}: cannot resolve bootstrap node {}: {}", config_.name, host_port, error.what());
+    }
+    if (!addresses.empty())
+        runner_->bootstrap(std::move(addresses), ::dht::DoneCallbackSimple{});
+    runner_->bootstrap(host, service); // and again whenever the node loses all its peers
 }
 
 OverlayStats OverlayNode::stats() const

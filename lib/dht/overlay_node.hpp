@@ -83,7 +83,9 @@ public:
     // then holds what came before).
     void get(const std::string& key, GetDone done);
 
-    void bootstrap(const std::string& host_port); // Failure(usage) when not host:port
+    // Pings host:port now and keeps it to rejoin through should the node lose
+    // all its peers. Failure(usage) when not host:port.
+    void bootstrap(const std::string& host_port);
     OverlayStats stats() const;
     std::string node_id() const;                  // hex
     std::uint16_t port() const { return port_; }  // the bound one

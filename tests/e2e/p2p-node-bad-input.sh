@@ -56,6 +56,10 @@ expect_stderr_line "none.csv" "the error names the file"
 run "$node" --listen 127.0.16.300 --subscribers "$csv" --state-dir "$TEST_TMP/s4" --domain ims.test
 expect_exit 2 "a malformed listen address"
 
+run "$node" --listen 127.0.16.1 --subscribers "$csv" --state-dir "$TEST_TMP/s6" --domain ims.test --metrics 127.0.16.1
+expect_exit 2 "--metrics without a port"
+expect_stderr_line "give ADDRESS:PORT" "--metrics message"
+
 # Overlay options.
 "$node" ca init --dir "$TEST_TMP/ca" >/dev/null
 "$node" ca issue n1 --dir "$TEST_TMP/ca" >/dev/null && "$node" ca issue n2 --dir "$TEST_TMP/ca" >/dev/null

@@ -22,7 +22,7 @@ csv=$TEST_TMP/subscribers.csv
 overlay_ca n1 n2 n3 n4 n5
 overlay_node_start n1 127.0.17.1 "$csv"
 overlay_node_start n2 127.0.17.2 "$csv" 127.0.17.1:4222
-overlay_node_start n3 127.0.17.3 "$csv" 127.0.17.1:4222 127.0.17.2:4222
+overlay_node_start n3 127.0.17.3 "$csv" 127.0.17.1:4222 127.0.17.2:4222 -- --metrics 127.0.17.3:9100
 overlay_node_start n4 127.0.17.4 "$csv" 127.0.17.1:4222 127.0.17.2:4222 127.0.17.3:4222
 overlay_node_start n5 127.0.17.5 "$csv" 127.0.17.2:4222 127.0.17.3:4222 127.0.17.4:4222
 expect_match "$TEST_TMP/p2p-n5/stdout" '"event":"joined"' "five nodes joined the overlay"
@@ -93,6 +93,10 @@ if wait_for 10 message_all "${survivors[@]}"; then
 else
   fail "after killing n1 and n2, some users stayed unreachable for 10 s"
 fi
+
+curl -sf http://127.0.17.3:9100/metrics >"$TEST_TMP/metrics" || true
+expect_match "$TEST_TMP/metrics" '^imsp2p_dht_nodes\{state="good"\} [1-9]' "metrics of n3: good overlay nodes"
+expect_match "$TEST_TMP/metrics" '^imsp2p_location_lookups_total\{result="ok"\} [1-9]' "metrics of n3: lookups in the overlay"
 
 # n1 comes back with its state: the same node id, and it serves again.
 overlay_node_start n1 127.0.17.1 "$csv" 127.0.17.3:4222 127.0.17.4:4222

@@ -18,7 +18,7 @@ alice@ims.test,sip:alice@ims.test,md5,alice-pw,,,,,
 bob@ims.test,sip:bob@ims.test,md5,bob-pw,,,,,
 carol@ims.test,sip:carol@ims.test,md5,carol-pw,,,,,
 CSV
-p2p_node_start a 127.0.15.1 5060 "$csv" --json
+p2p_node_start a 127.0.15.1 5060 "$csv" --json --metrics 127.0.15.1:9100
 node=127.0.15.1:5060
 
 # bob's contacts are sipp UAs; alice registers from her own address.
@@ -55,6 +55,14 @@ expect_match "$TEST_TMP/answer" "^SIP/2.0 483" "Max-Forwards 0: 483"
 expect_match "$TEST_TMP/answer" "^SIP/2.0 200" "OPTIONS for the node itself: 200"
 "$send" 127.0.15.4 $node FOO sip:127.0.15.1:5060 sip:dave@elsewhere.test >"$TEST_TMP/answer"
 expect_match "$TEST_TMP/answer" "^SIP/2.0 501" "unknown method for the node itself: 501"
+
+# Prometheus metrics of what happened above.
+curl -sf http://127.0.15.1:9100/metrics >"$TEST_TMP/metrics" && pass "GET /metrics" || fail "GET /metrics failed"
+expect_match "$TEST_TMP/metrics" '^imsp2p_sip_transactions_total\{method="MESSAGE",status="200"\} 1$' "metrics: one MESSAGE answered 200"
+expect_match "$TEST_TMP/metrics" '^imsp2p_sip_transactions_total\{method="MESSAGE",status="404"\} 1$' "metrics: one MESSAGE answered 404"
+expect_match "$TEST_TMP/metrics" '^imsp2p_registrations_total\{outcome="registered"\} [3-9]$' "metrics: the registrations"
+expect_match "$TEST_TMP/metrics" '^imsp2p_location_lookup_seconds_count [1-9]' "metrics: lookup latency histogram"
+expect_match "$TEST_TMP/metrics" '^# TYPE imsp2p_location_lookup_seconds histogram$' "metrics: typed for Prometheus"
 
 # The node still serves after all of it.
 run "$reg" --impu sip:carol@ims.test --password carol-pw --proxy sip:$node --local 127.0.15.2

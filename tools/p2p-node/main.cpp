@@ -43,6 +43,7 @@ int main(int argc, char** argv)
         ->check(CLI::Range(1u, 4294967u))
         ->capture_default_str();
 
+    app.add_option("--metrics", o.metrics, "Serve Prometheus metrics at http://ADDR:PORT/metrics")->type_name("ADDR:PORT");
     app.add_option("--peer", o.peers, "Route requests for another DOMAIN to a proxy: DOMAIN=SIP-URI (repeatable)")
         ->type_name("DOMAIN=URI");
 
