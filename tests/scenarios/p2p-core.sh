@@ -11,29 +11,13 @@
 set -eu
 build=$(cd "$1" && pwd)
 . "$(dirname "$0")/../lib/testlib.sh"
+. "$(dirname "$0")/../lib/scenario.sh"
 . "$(dirname "$0")/../lib/kamailio.sh"
 . "$(dirname "$0")/../lib/p2p_node.sh"
 . "$(dirname "$0")/../lib/overlay.sh"
 . "$(dirname "$0")/../lib/sipp.sh"
 reg=$build/tools/ims-register
 node=$build/tools/p2p-node
-steps_failed=0
-
-# step NAME CMD...: runs CMD, prints its verdict and duration.
-step() {
-  local name=$1 start end
-  shift
-  start=$(date +%s%N)
-  if "$@" >"$TEST_TMP/step.out" 2>"$TEST_TMP/step.err"; then
-    end=$(date +%s%N)
-    printf 'PASS  %-62s %6d ms\n' "$name" $(((end - start) / 1000000))
-  else
-    end=$(date +%s%N)
-    printf 'FAIL  %-62s %6d ms\n' "$name" $(((end - start) / 1000000))
-    sed 's/^/      /' "$TEST_TMP/step.err" | head -10
-    steps_failed=$((steps_failed + 1))
-  fi
-}
 
 csv=$TEST_TMP/subscribers.csv
 cat >"$csv" <<CSV
@@ -99,9 +83,4 @@ step "alice calls bob again via node3: the overlay lost nothing" call_bob_via 12
 step "the network deregisters alice; her UE sees it (reg event)" deregistered_by_network
 step "interop: bob registers with Kamailio; kamcmd shows the binding" kamailio_interop
 
-if [ $steps_failed -eq 0 ]; then
-  echo "scenario: all steps passed"
-else
-  echo "scenario: $steps_failed step(s) failed"
-  exit 1
-fi
+scenario_verdict

@@ -6,25 +6,9 @@
 set -eu
 build=$(cd "$1" && pwd)
 . "$(dirname "$0")/../lib/testlib.sh"
+. "$(dirname "$0")/../lib/scenario.sh"
 . "$(dirname "$0")/../lib/kamailio.sh"
 reg=$build/tools/ims-register
-steps_failed=0
-
-# step NAME CMD...: runs CMD, prints its verdict and duration.
-step() {
-  local name=$1 start end
-  shift
-  start=$(date +%s%N)
-  if "$@" >"$TEST_TMP/step.out" 2>"$TEST_TMP/step.err"; then
-    end=$(date +%s%N)
-    printf 'PASS  %-58s %6d ms\n' "$name" $(((end - start) / 1000000))
-  else
-    end=$(date +%s%N)
-    printf 'FAIL  %-58s %6d ms\n' "$name" $(((end - start) / 1000000))
-    sed 's/^/      /' "$TEST_TMP/step.err" | head -10
-    steps_failed=$((steps_failed + 1))
-  fi
-}
 
 cat >"$TEST_TMP/subscribers.csv" <<CSV
 impi,impus,auth,password,k,op,opc,amf,sqn
@@ -67,9 +51,4 @@ step "alice stays registered (--keep): refresh, then deregister" keep_and_refres
 step "a wrong password is rejected (exit 4)" wrong_password_rejected
 step "alice deregisters; the binding is gone" unregister
 
-if [ $steps_failed -eq 0 ]; then
-  echo "scenario: all steps passed"
-else
-  echo "scenario: $steps_failed step(s) failed"
-  exit 1
-fi
+scenario_verdict
