@@ -250,9 +250,16 @@ void Proxy::route(const std::shared_ptr<Transaction>& t)
     resolve(t, aors, 0, subscriber.has_value());
 }
 
-void Proxy::resolve(const std::shared_ptr<Transaction>& t, std::vector<std::string> aors, std::size_t next, bool known)
+void Proxy::resolve(const std::shared_ptr<Transaction>& t, std::vector<std::string> aors, std::size_t next, bool known,
+                    bool again)
 {
     if (next == aors.size()) {
+        // A lookup can miss a value while the overlay's routing tables settle
+        // (after churn): a subscriber's identities get one more round.
+        if (known && !again) {
+            resolve(t, std::move(aors), 0, known, true);
+            return;
+        }
         if (known)
             finish(*t, SIP_480_TEMPORARILY_UNAVAILABLE);
         else
@@ -260,7 +267,8 @@ void Proxy::resolve(const std::shared_ptr<Transaction>& t, std::vector<std::stri
         return;
     }
     const std::string aor = aors[next];
-    location_.lookup(aor, [this, alive = std::weak_ptr<bool>(alive_), t, aors = std::move(aors), next, known](LocationResult result) {
+    location_.lookup(aor, [this, alive = std::weak_ptr<bool>(alive_), t, aors = std::move(aors), next, known,
+                           again](LocationResult result) {
         if (alive.expired() || !t->server)
             return;
         if (!result.ok) {
@@ -268,7 +276,7 @@ void Proxy::resolve(const std::shared_ptr<Transaction>& t, std::vector<std::stri
             return;
         }
         if (result.bindings.empty()) {
-            resolve(t, aors, next + 1, known);
+            resolve(t, aors, next + 1, known, again);
             return;
         }
         // The binding registered last (latest expiry) wins: no forking.

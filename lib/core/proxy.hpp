@@ -81,7 +81,8 @@ public:
 private:
     void check_origin(const std::shared_ptr<Transaction>& t, const std::string& from);
     void route(const std::shared_ptr<Transaction>& t);
-    void resolve(const std::shared_ptr<Transaction>& t, std::vector<std::string> aors, std::size_t next, bool known);
+    void resolve(const std::shared_ptr<Transaction>& t, std::vector<std::string> aors, std::size_t next, bool known,
+                 bool again = false);
     // request_uri: the new Request-URI (empty: unchanged); path: Routes to
     // push; via: the next hop when it is neither a Route nor the Request-URI.
     void forward(const std::shared_ptr<Transaction>& t, const std::string& request_uri, const std::vector<std::string>& path,
