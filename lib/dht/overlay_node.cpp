@@ -201,14 +201,15 @@ void OverlayNode::housekeeping()
     }
 }
 
-void OverlayNode::put(const std::string& key, Bytes data, std::uint64_t id, std::chrono::seconds lifetime, PutDone done)
+void OverlayNode::put(const std::string& key, Bytes data, std::uint64_t id, std::chrono::seconds, PutDone done)
 {
     if (id == 0)
         throw std::invalid_argument("overlay value id 0 is OpenDHT's 'no id'");
-    lifetime = std::clamp<std::chrono::seconds>(lifetime, std::chrono::seconds(1), max_lifetime);
-    // Every node keeps a value until its creation time plus the type's
-    // expiration: a creation time in the past gives this value its lifetime.
-    const auto created = ::dht::clock::now() - (max_lifetime - lifetime);
+    // Created now: a node that does not know our value type (a plain dhtnode)
+    // keeps it for its default expiration; a backdated creation time, which
+    // would give each value its own lifetime on our nodes, made such nodes
+    // drop it at once. Readers ignore records past their signed expiry.
+    const auto created = ::dht::clock::now();
     auto value = std::make_shared<::dht::Value>(record_type, std::move(data), id);
     std::unique_lock lock(mutex_); // stop() cannot begin between the check and the put
     if (stopping_) {

@@ -61,9 +61,10 @@ public:
     using GetDone = std::function<void(bool ok, std::vector<RawValue> values)>;
 
     static constexpr std::uint16_t record_type = 0x1a5e;
-    // The value type's expiration, so the longest lifetime a put can ask for:
-    // registrations last up to an hour or more, and a shorter lifetime is
-    // given per value (see put()).
+    // The value type's expiration: how long our nodes keep a value after its
+    // last write (a refresh rewrites it). A binding's real end is the expiry
+    // signed in its record, which readers check; a plain OpenDHT node keeps
+    // values of a type it does not know for its default 10 minutes.
     static constexpr std::chrono::seconds max_lifetime = std::chrono::hours(24);
 
     // Starts the node and joins through the cache and config.bootstrap.
@@ -73,8 +74,8 @@ public:
     OverlayNode(const OverlayNode&) = delete;
     OverlayNode& operator=(const OverlayNode&) = delete;
 
-    // Stores `data` under key with value id `id` (non-zero) for `lifetime`
-    // (1 s to max_lifetime). A put with the id of a stored value replaces it,
+    // Stores `data` under key with value id `id` (non-zero). `lifetime` is
+    // advisory (the record's signed expiry is what counts). A put with the id of a stored value replaces it,
     // if the edit policy allows (a valid record with a higher seq). done(ok)
     // once the closest nodes acknowledged it; false if not by op_timeout.
     void put(const std::string& key, Bytes data, std::uint64_t id, std::chrono::seconds lifetime, PutDone done);
