@@ -29,13 +29,6 @@ struct Proxy::Transaction {
 
 namespace {
 
-// Transactions in flight, by address: sofia's callbacks carry the raw pointer.
-std::map<const Proxy*, std::map<Proxy::Transaction*, std::shared_ptr<Proxy::Transaction>>>& registry()
-{
-    static std::map<const Proxy*, std::map<Proxy::Transaction*, std::shared_ptr<Proxy::Transaction>>> transactions;
-    return transactions;
-}
-
 bool creates_dialog(sip_method_t method)
 {
     return method == sip_method_invite || method == sip_method_subscribe || method == sip_method_refer;
@@ -73,8 +66,7 @@ Proxy::Proxy(sip::SipStack& stack, hss::SubscriberStore& store, LocationService&
 
 Proxy::~Proxy()
 {
-    auto& mine = registry()[this];
-    for (auto& [raw, t] : mine) {
+    for (auto& [raw, t] : transactions_) {
         if (t->client)
             nta_outgoing_destroy(t->client);
         if (t->server) {
@@ -82,13 +74,11 @@ Proxy::~Proxy()
             nta_incoming_destroy(t->server);
         }
     }
-    registry().erase(this);
 }
 
 std::size_t Proxy::in_flight() const
 {
-    const auto found = registry().find(this);
-    return found == registry().end() ? 0 : found->second.size();
+    return transactions_.size();
 }
 
 bool Proxy::is_home(const std::string& host) const
@@ -123,12 +113,11 @@ void Proxy::on_response(Transaction* t, nta_outgoing_s* orq, const sip_s* sip)
     }
     if (status < 200)
         return;
-    auto& mine = registry()[this];
-    const auto held = mine.find(t);
-    if (held == mine.end())
+    const auto held = transactions_.find(t);
+    if (held == transactions_.end())
         return;
     const std::shared_ptr<Transaction> keep = held->second; // t lives until the end of this function
-    mine.erase(held);
+    transactions_.erase(held);
     nta_incoming_destroy(keep->server);
     keep->server = nullptr;
     nta_outgoing_destroy(keep->client);
@@ -142,7 +131,7 @@ void Proxy::finish(Transaction& t, int status, const char* phrase)
     ++stats_.answered_locally;
     answer(t.server, status, phrase);
     ProxyEvent event{t.method, t.target, "", t.source, status};
-    registry()[this].erase(&t);
+    transactions_.erase(&t);
     if (events_)
         events_(event);
 }
@@ -161,7 +150,7 @@ void Proxy::handle(nta_incoming_s* irq, const sip_s* sip)
             return;
         }
     }
-    if (registry()[this].size() >= config_.max_transactions && method != sip_method_ack) {
+    if (transactions_.size() >= config_.max_transactions && method != sip_method_ack) {
         ++stats_.answered_locally;
         answer(irq, SIP_503_SERVICE_UNAVAILABLE, SIPTAG_RETRY_AFTER_STR("5"));
         return;
@@ -173,7 +162,7 @@ void Proxy::handle(nta_incoming_s* irq, const sip_s* sip)
     t->method = sip->sip_request->rq_method_name;
     t->source = source_of(irq);
     t->strip_route = sip->sip_route && names_this_node(sip->sip_route->r_url);
-    registry()[this][t.get()] = t;
+    transactions_[t.get()] = t;
     if (method != sip_method_ack)
         nta_incoming_bind(irq, &cancel_cb, reinterpret_cast<nta_incoming_magic_t*>(t.get()));
     try {
@@ -339,7 +328,7 @@ void Proxy::forward(const std::shared_ptr<Transaction>& t, const std::string& re
         ++stats_.forwarded;
         nta_incoming_destroy(t->server);
         t->server = nullptr;
-        registry()[this].erase(t.get());
+        transactions_.erase(t.get());
         return;
     }
     if (method == sip_method_invite)

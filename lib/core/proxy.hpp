@@ -98,6 +98,8 @@ private:
     Events events_;
     std::string record_route_;
     ProxyStats stats_;
+    // Forwarded and not yet answered, by address: sofia's callbacks carry raw pointers.
+    std::map<Transaction*, std::shared_ptr<Transaction>> transactions_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
