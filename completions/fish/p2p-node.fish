@@ -23,6 +23,8 @@ complete -c p2p-node -l bootstrap -x -d 'HOSTPORT of an overlay node to join thr
 complete -c p2p-node -l network-id -x -d 'The overlays private network id'
 complete -c p2p-node -l credentials -r -F -d 'Directory with ca.crt and this nodes NAME.crt/NAME.key'
 complete -c p2p-node -l node-name -x -d 'This nodes name the CN of its certificate'
+complete -c p2p-node -l nodes -x -d 'Simulation mode run N DHT nodes in this process (this one and N-1 on the next ports), for overlays of 64-1024 nodes on one machine'
+complete -c p2p-node -l lookup-cache -x -d 'AORs whose lookups are answered from memory, kept current by overlay listens (0 read the DHT every time)'
 complete -c p2p-node -l timeout -x -d 'Seconds to wait for a running nodes answer (deregister)'
 complete -c p2p-node -f -n '__fish_use_subcommand' -a ca -d 'The testbed operators CA for the managed overlay'
 complete -c p2p-node -n '__fish_seen_subcommand_from ca' -s h -l help -d 'Print this help and exit'

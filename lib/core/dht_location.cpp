@@ -1,11 +1,14 @@
 #include "core/dht_location.hpp"
 
 #include "core/binding_record.hpp"
+#include "core/lookup_cache.hpp"
+#include "util/random.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
 
 namespace imsp2p::core {
@@ -23,14 +26,8 @@ std::int64_t unix_now(const std::function<Clock::time_point()>& clock)
     return std::chrono::floor<seconds>(clock().time_since_epoch()).count();
 }
 
-// The newest record of one value slot, as read.
-struct Entry {
-    std::uint64_t seq = 0;
-    std::int64_t expires = 0; // the record's, unix seconds
-    bool removed = false;
-    Binding binding;
-};
-using View = std::map<std::uint64_t, Entry>; // by value id
+using Entry = SlotEntry; // the newest record of one value slot, as read
+using View = BindingView;
 
 struct Write {
     std::uint64_t id;
@@ -63,10 +60,48 @@ struct DhtLocation::Shared : std::enable_shared_from_this<Shared> {
     std::atomic<std::uint64_t> forged{0};
     std::atomic<std::uint64_t> malformed{0};
     std::atomic<std::uint64_t> last_seq{0};
+    std::unique_ptr<LookupCache> cache; // null: every lookup reads the overlay
 
     Shared(dht::OverlayNode& o, dht::RecordSigner s, std::shared_ptr<const dht::Verifier> v, Post p, DhtLocationConfig c)
         : overlay(o), signer(std::move(s)), verifier(std::move(v)), post(std::move(p)), config(std::move(c))
     {
+    }
+
+    void start_cache()
+    {
+        if (config.lookup_cache == 0)
+            return;
+        LookupCacheConfig cache_config;
+        cache_config.capacity = config.lookup_cache;
+        // Both run while the cache lives, which Shared outlives.
+        auto is_notice = [this](const std::string& key, const std::vector<dht::RawValue>& values) {
+            const auto now = unix_now(config.clock);
+            return std::any_of(values.begin(), values.end(), [&](const dht::RawValue& value) {
+                const auto checked = verifier->check(value.data, key, now);
+                return checked.ok() && checked.record.kind == notice_kind;
+            });
+        };
+        auto reread = [this](const std::string& aor) {
+            read(aor, [self = shared_from_this(), aor](bool ok, View view) {
+                if (ok && self->cache)
+                    self->cache->merge_read(aor, view);
+            });
+        };
+        cache = std::make_unique<LookupCache>(overlay, is_notice, reread, cache_config);
+    }
+
+    // Tells the nodes that cache the AOR's lookups that its bindings changed
+    // (lookup_cache.hpp). Not awaited: a lost notice leaves them a minute
+    // behind at worst (their background read).
+    void notify(const std::string& aor)
+    {
+        const auto now = unix_now(config.clock);
+        const auto key = notice_key(aor);
+        auto bytes = signer.sign({key, notice_kind, {}, next_seq(0), now + dht::OverlayNode::notice_lifetime.count(), {}});
+        std::uint64_t id = 0;
+        while (id == 0)
+            id = static_cast<std::uint64_t>(random_below(std::numeric_limits<std::size_t>::max()));
+        overlay.put(key, std::move(bytes), id, dht::OverlayNode::notice_lifetime, [](bool) {}, dht::OverlayNode::notice_type);
     }
 
     // Milliseconds since the epoch, but above `after` (the slot's current
@@ -150,7 +185,8 @@ struct DhtLocation::Shared : std::enable_shared_from_this<Shared> {
         return view;
     }
 
-    // Stores every record; `then(ok)` runs on the loop once all are answered.
+    // Stores every record, then a notice for caches; `then(ok)` runs on the
+    // loop once all records are answered.
     void write(const std::string& aor, std::vector<Write> writes, std::function<void(bool ok)> then)
     {
         if (writes.empty()) {
@@ -163,13 +199,26 @@ struct DhtLocation::Shared : std::enable_shared_from_this<Shared> {
             explicit Pending(std::size_t n) : left(n) {}
         };
         auto pending = std::make_shared<Pending>(writes.size());
+        auto written = std::make_shared<View>(); // what the cache learns once all are stored
+        for (const auto& w : writes)
+            if (auto decoded = dht::decode_record(w.record))
+                if (auto payload = decode_binding(decoded->record.payload))
+                    (*written)[w.id] = {decoded->record.seq, decoded->record.expires, payload->removed, payload->binding};
         for (auto& w : writes)
-            overlay.put(aor, std::move(w.record), w.id, w.lifetime, [self = shared_from_this(), pending, then](bool ok) {
-                if (!ok)
-                    pending->ok = false;
-                if (--pending->left == 0)
-                    self->post([then, ok = pending->ok.load()] { then(ok); });
-            });
+            overlay.put(aor, std::move(w.record), w.id, w.lifetime,
+                        [self = shared_from_this(), aor, pending, written, then](bool ok) {
+                            if (!ok)
+                                pending->ok = false;
+                            if (--pending->left != 0)
+                                return;
+                            if (pending->ok)
+                                self->notify(aor);
+                            self->post([self, aor, written, then, ok = pending->ok.load()] {
+                                if (ok && self->cache) // before the 200 OK: this node routes by it at once
+                                    self->cache->merge_written(aor, *written);
+                                then(ok);
+                            });
+                        });
     }
 
     // The live bindings, at most bindings_per_aor (the latest-expiring ones).
@@ -259,6 +308,12 @@ DhtLocation::DhtLocation(dht::OverlayNode& overlay, dht::RecordSigner signer, st
         config.node_name = signer.name();
     config.bindings_per_aor = std::max<std::size_t>(1, config.bindings_per_aor);
     shared_ = std::make_shared<Shared>(overlay, std::move(signer), std::move(verifier), std::move(post), std::move(config));
+    shared_->start_cache();
+}
+
+DhtLocation::~DhtLocation()
+{
+    shared_->cache.reset(); // its listens end here; operations in flight keep the rest alive
 }
 
 void DhtLocation::bind(const std::string& aor, Binding binding, Done done)
@@ -313,12 +368,27 @@ void DhtLocation::unbind_all(const std::string& aor, Done done)
 void DhtLocation::lookup(const std::string& aor, Done done)
 {
     auto self = shared_;
+    if (self->cache) {
+        if (auto view = self->cache->find(aor)) {
+            // Through the loop like every answer: callers may not be re-entered.
+            self->post([done, bindings = self->current(*view)] { done({true, {}, bindings}); });
+            return;
+        }
+    }
     self->read(aor, [self, aor, done](bool ok, View view) {
-        if (!ok)
+        if (!ok) {
             done({false, fmt::format("the overlay did not answer the lookup of {}", aor), {}});
-        else
-            done({true, {}, self->current(view)});
+            return;
+        }
+        if (self->cache)
+            self->cache->merge_read(aor, view);
+        done({true, {}, self->current(view)});
     });
+}
+
+std::uint64_t DhtLocation::cache_hits() const
+{
+    return shared_->cache ? shared_->cache->hits() : 0;
 }
 
 std::uint64_t DhtLocation::dropped_forged() const

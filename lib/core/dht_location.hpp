@@ -39,6 +39,7 @@ struct DhtLocationConfig {
     std::chrono::seconds tombstone_lifetime{60};  // at least; longer if the binding it hides lives longer
     std::function<Clock::time_point()> clock = Clock::now;
     std::function<void(const DroppedValue&)> on_dropped; // on the loop thread (e.g. log "dropped-forged-value")
+    std::size_t lookup_cache = 4096;              // AORs whose lookups are served from memory (lookup_cache.hpp); 0: none
 };
 
 class DhtLocation : public LocationService {
@@ -47,6 +48,7 @@ public:
 
     DhtLocation(dht::OverlayNode& overlay, dht::RecordSigner signer, std::shared_ptr<const dht::Verifier> verifier,
                 Post post, DhtLocationConfig config = {});
+    ~DhtLocation();
 
     // Answers once every record is stored (the registrar sends 200 only then).
     void bind(const std::string& aor, Binding binding, Done done) override;
@@ -56,6 +58,7 @@ public:
 
     std::uint64_t dropped_forged() const;    // values that failed the CA check, since start
     std::uint64_t dropped_malformed() const; // signed by a trusted node, but not a binding we can read
+    std::uint64_t cache_hits() const;        // lookups answered from the lookup cache
 
 private:
     struct Shared;

@@ -245,6 +245,15 @@ Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity)
              fmt::format("overlay node {} ({}) on {}:{}, network {:#x}, bootstrap {}", options.overlay.node_name, stats.node_id,
                          overlay->overlay().address(), overlay->overlay().port(), options.overlay.network_id,
                          options.overlay.bootstrap.empty() ? "none" : fmt::format("{}", fmt::join(options.overlay.bootstrap, ", "))));
+        if (overlay->simulated_nodes() > 0) {
+            const auto ready = overlay->wait_ready(std::chrono::seconds(120));
+            const auto nodes = overlay->simulated_nodes() + 1;
+            emit("overlay_ready",
+                 {{"nodes", nodes}, {"ready", ready.ready}, {"probes", ready.probes}, {"found", ready.found},
+                  {"elapsed_ms", ready.took.count()}},
+                 fmt::format("simulated overlay of {} nodes {} after {} ms ({} of {} probe lookups found their record)", nodes,
+                             ready.ready ? "ready" : "NOT ready", ready.took.count(), ready.found, ready.probes));
+        }
     }
     NodeMetrics metrics;
     MeteredLocation location(overlay ? overlay->location() : static_cast<LocationService&>(memory), metrics);
@@ -274,7 +283,11 @@ Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity)
 
     RequestRouter router(stack, registrar);
     router.serve_reg_event([&](nta_incoming_s* irq, const sip_s* sip) { reg_event.handle(irq, sip); });
-    Proxy proxy(stack, store, location, {options.domain, peers}, [&](const ProxyEvent& event) {
+    ProxyConfig proxy_config;
+    proxy_config.domain = options.domain;
+    proxy_config.peers = peers;
+    proxy_config.auth = registrar_config.auth;
+    Proxy proxy(stack, store, location, proxy_config, [&](const ProxyEvent& event) {
         metrics.transaction(event.method, event.status);
         try {
             out.event("routed",

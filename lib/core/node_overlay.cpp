@@ -2,17 +2,20 @@
 
 #include "cli/outcome.hpp"
 #include "dht/overlay_ca.hpp"
+#include "dht/socket_hub.hpp"
 #include "sip/host_port.hpp"
 
 #include <fmt/format.h>
+
+#include <ctime>
 
 namespace imsp2p::core {
 
 void check_overlay_options(const OverlayOptions& options)
 {
     if (options.dht.empty()) {
-        if (!options.bootstrap.empty() || !options.credentials.empty())
-            throw Failure(Outcome::usage, "--bootstrap and --credentials need --dht ADDRESS[:PORT]");
+        if (!options.bootstrap.empty() || !options.credentials.empty() || options.nodes > 1)
+            throw Failure(Outcome::usage, "--bootstrap, --credentials and --nodes need --dht ADDRESS[:PORT]");
         return;
     }
     sip::parse_host_port(options.dht, "--dht");
@@ -42,19 +45,42 @@ NodeOverlay::NodeOverlay(const OverlayOptions& options, const std::filesystem::p
     config.bootstrap = options.bootstrap;
     config.state_dir = state_dir / "dht";
     config.verifier = verifier;
+    if (options.nodes > 1) {
+        hub_ = dht::SocketHub::create();
+        config.hub = hub_;
+    }
     overlay_ = std::make_unique<dht::OverlayNode>(config);
+    if (options.nodes > 1) {
+        simulated_ = std::make_unique<dht::SimulatedOverlay>(config, options.nodes - 1, *overlay_);
+        probe_signer_ = std::make_unique<dht::RecordSigner>(dht::load_node_credential(dir, options.node_name, ca.get()));
+    }
 
     DhtLocationConfig location_config;
     location_config.node_name = options.node_name;
     location_config.on_dropped = std::move(on_dropped);
+    location_config.lookup_cache = options.lookup_cache;
     location_ = std::make_unique<DhtLocation>(
         *overlay_, dht::RecordSigner(std::move(credential)), verifier,
         [this](std::function<void()> work) { mailbox_.post(std::move(work)); }, location_config);
 }
 
+dht::Readiness NodeOverlay::wait_ready(std::chrono::seconds max_wait)
+{
+    if (!simulated_)
+        return {true, 0, 0, std::chrono::milliseconds(0)};
+    constexpr unsigned streak = 32; // one miss in 32 is already more than a testbed should see
+    return simulated_->wait_ready(
+        [this](const std::string& key) {
+            const auto now = std::time(nullptr);
+            return probe_signer_->sign({key, "probe", {}, static_cast<std::uint64_t>(now), now + 60, {}});
+        },
+        streak, max_wait);
+}
+
 NodeOverlay::~NodeOverlay()
 {
     location_.reset();
+    simulated_.reset();
     overlay_->stop(); // no OpenDHT callback may reach the mailbox after this
 }
 

@@ -6,6 +6,7 @@
 
 #include "core/dht_location.hpp"
 #include "dht/overlay_node.hpp"
+#include "dht/simulated_overlay.hpp"
 #include "sip/mailbox.hpp"
 
 #include <cstdint>
@@ -27,6 +28,8 @@ struct OverlayOptions {
     std::uint32_t network_id = 0x494d53; // "IMS": a private overlay, never OpenDHT's public 0
     std::string credentials;             // directory with ca.crt and NODE.crt/NODE.key
     std::string node_name;               // NODE: the CN of this node's certificate
+    unsigned nodes = 1;                  // simulation mode: DHT nodes in this process, this node's included
+    std::size_t lookup_cache = 4096;     // AORs whose lookups are answered from memory, kept current by listens
 };
 
 constexpr std::uint16_t default_dht_port = 4222;
@@ -42,10 +45,19 @@ public:
     LocationService& location() { return *location_; }
     dht::OverlayNode& overlay() { return *overlay_; }
     const DhtLocation& dht_location() const { return *location_; }
+    std::size_t simulated_nodes() const { return simulated_ ? simulated_->size() : 0; }
+
+    // Simulation mode: waits (bounded) until probe records put through random
+    // nodes are found through others; an overlay without simulated nodes is
+    // ready at once.
+    dht::Readiness wait_ready(std::chrono::seconds max_wait);
 
 private:
     sip::Mailbox mailbox_;                 // first: it outlives the overlay's callbacks
+    std::shared_ptr<dht::SocketHub> hub_;  // simulation mode only; outlives every node on it
     std::unique_ptr<dht::OverlayNode> overlay_;
+    std::unique_ptr<dht::SimulatedOverlay> simulated_;
+    std::unique_ptr<dht::RecordSigner> probe_signer_;
     std::unique_ptr<DhtLocation> location_;
 };
 

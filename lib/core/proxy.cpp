@@ -59,6 +59,7 @@ Proxy::Proxy(sip::SipStack& stack, hss::SubscriberStore& store, LocationService&
       store_(store),
       location_(location),
       config_(std::move(config)),
+      auth_(store, config_.auth),
       events_(std::move(events)),
       record_route_("<" + stack.contact_uri("") + ";lr>")
 {
@@ -184,22 +185,77 @@ void Proxy::check_origin(const std::shared_ptr<Transaction>& t, const std::strin
     location_.lookup(from, [this, alive = std::weak_ptr<bool>(alive_), t, from](LocationResult result) {
         if (alive.expired() || !t->server)
             return;
-        const bool registered = result.ok && std::any_of(result.bindings.begin(), result.bindings.end(), [&](const Binding& b) {
-                                    return source_address(b.received) == source_address(t->source);
-                                });
-        if (!registered) {
-            spdlog::info("{} from {} as {}: 403 (not registered from this address)", t->method, t->source, from);
-            t->target = from;
-            finish(*t, 403, "Not registered from this address");
-            return;
-        }
+        const bool registered = result.ok && !result.bindings.empty();
+        const bool from_binding = registered && std::any_of(result.bindings.begin(), result.bindings.end(), [&](const Binding& b) {
+                                      return source_address(b.received) == source_address(t->source);
+                                  });
         try {
-            route(t);
+            if (from_binding)
+                route(t);
+            else
+                authorise(t, from, registered);
         } catch (const std::exception& error) {
             spdlog::error("{} from {}: {}", t->method, t->source, error.what());
             finish(*t, SIP_500_INTERNAL_SERVER_ERROR);
         }
     });
+}
+
+void Proxy::authorise(const std::shared_ptr<Transaction>& t, const std::string& from, bool registered)
+{
+    t->target = from;
+    Credentials credentials;
+    const auto state = read_credentials(t->sip->sip_proxy_authorization, config_.auth.realm, credentials);
+    if (state == CredentialState::unusable) {
+        finish(*t, 400, "Unreadable Proxy-Authorization header");
+        return;
+    }
+    const auto subscriber = state == CredentialState::digest
+                                ? find_by_username(store_, credentials.username, config_.auth.realm)
+                                : store_.find_by_impu(from);
+    const bool owns_from = subscriber && std::any_of(subscriber->impus.begin(), subscriber->impus.end(),
+                                                     [&](const std::string& impu) { return hss::impu_key(impu) == from; });
+    if (!owns_from) {
+        spdlog::info("{} from {} as {}: 403 ({})", t->method, t->source, from,
+                     subscriber ? "the credentials are another subscriber's" : "no subscriber owns this identity");
+        finish(*t, 403, "Forbidden identity");
+        return;
+    }
+    const Verdict verdict = state == CredentialState::digest ? auth_.verify(*subscriber, credentials, t->method)
+                                                             : auth_.challenge(*subscriber);
+    switch (verdict.kind) {
+    case Verdict::Kind::challenge:
+        spdlog::debug("{} from {} as {}: challenged ({})", t->method, t->source, from, verdict.reason);
+        challenge(*t, verdict.challenges);
+        return;
+    case Verdict::Kind::reject:
+        spdlog::info("{} from {} as {}: 403 ({})", t->method, t->source, from, verdict.reason);
+        finish(*t, 403, "Wrong credentials");
+        return;
+    case Verdict::Kind::bad_request:
+        finish(*t, 400, "Malformed Digest parameters");
+        return;
+    case Verdict::Kind::accept:
+        break;
+    }
+    if (!registered) {
+        spdlog::info("{} from {} as {}: 403 (authenticated, but not registered)", t->method, t->source, from);
+        finish(*t, 403, "Not registered");
+        return;
+    }
+    route(t);
+}
+
+void Proxy::challenge(Transaction& t, const std::vector<std::string>& challenges)
+{
+    ++stats_.answered_locally;
+    ++stats_.challenged;
+    answer(t.server, SIP_407_PROXY_AUTH_REQUIRED, SIPTAG_PROXY_AUTHENTICATE_STR(challenges.at(0).c_str()),
+           TAG_IF(challenges.size() > 1, SIPTAG_PROXY_AUTHENTICATE_STR(challenges.size() > 1 ? challenges[1].c_str() : nullptr)));
+    ProxyEvent event{t.method, t.target, "", t.source, 407};
+    transactions_.erase(&t);
+    if (events_)
+        events_(event);
 }
 
 void Proxy::route(const std::shared_ptr<Transaction>& t)

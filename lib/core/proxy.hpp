@@ -12,12 +12,17 @@
 // dialog's later requests come back through a working node.
 //
 // Who may originate: a request from a home-domain user that opens a dialog
-// or stands alone must come from the IP address a binding of that user was
-// registered from (the UE, or the P-CSCF in front of it); others get 403.
-// Requests from other domains (a peering proxy such as Kamailio) pass.
+// or stands alone passes when it comes from the IP address a binding of that
+// user was registered from (the UE, or the P-CSCF in front of it: TS 33.203's
+// IPsec association stands behind that address). From anywhere else it is
+// challenged (407, Digest or Digest AKA as the subscriber's REGISTER is) and
+// passes with the right answer, if the user is registered; wrong answers,
+// identities no subscriber owns and unregistered users get 403. Requests from
+// other domains (a peering proxy such as Kamailio) pass.
 // Requests for a peer domain (ProxyConfig::peers) go to that domain's proxy.
 #pragma once
 
+#include "core/authenticator.hpp"
 #include "core/location.hpp"
 
 #include <cstdint>
@@ -44,6 +49,7 @@ struct ProxyConfig {
     std::string domain;                 // the home domain
     std::map<std::string, std::string> peers; // other domain (lower case) → the next hop for it (a SIP URI)
     std::size_t max_transactions = 100'000; // forwarded and unanswered; beyond: 503
+    AuthConfig auth;                    // challenges of originating requests (realm: the home domain)
 };
 
 struct ProxyEvent {
@@ -56,7 +62,8 @@ struct ProxyEvent {
 
 struct ProxyStats {
     std::uint64_t forwarded = 0;
-    std::uint64_t answered_locally = 0; // 403, 404, 480, 483, 503 from this node
+    std::uint64_t answered_locally = 0; // 403, 404, 407, 480, 483, 503 from this node
+    std::uint64_t challenged = 0;       // of which 407
 };
 
 class Proxy {
@@ -80,6 +87,7 @@ public:
 
 private:
     void check_origin(const std::shared_ptr<Transaction>& t, const std::string& from);
+    void authorise(const std::shared_ptr<Transaction>& t, const std::string& from, bool registered);
     void route(const std::shared_ptr<Transaction>& t);
     void resolve(const std::shared_ptr<Transaction>& t, std::vector<std::string> aors, std::size_t next, bool known,
                  bool again = false);
@@ -88,6 +96,7 @@ private:
     void forward(const std::shared_ptr<Transaction>& t, const std::string& request_uri, const std::vector<std::string>& path,
                  const std::string& via = {});
     void finish(Transaction& t, int status, const char* phrase);
+    void challenge(Transaction& t, const std::vector<std::string>& challenges);
     bool is_home(const std::string& host) const;
     bool names_this_node(const void* url) const;
 
@@ -95,6 +104,7 @@ private:
     hss::SubscriberStore& store_;
     LocationService& location_;
     ProxyConfig config_;
+    Authenticator auth_;
     Events events_;
     std::string record_route_;
     ProxyStats stats_;

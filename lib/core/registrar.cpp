@@ -22,29 +22,6 @@
 namespace imsp2p::core {
 namespace {
 
-enum class CredentialState { none, digest, unusable };
-
-// The Digest credentials for our realm (or else the first Digest ones).
-CredentialState read_credentials(const sip_t* sip, const std::string& realm, Credentials& out)
-{
-    const msg_auth_t* chosen = nullptr;
-    for (const msg_auth_t* au = sip->sip_authorization; au; au = au->au_next) {
-        if (!au->au_scheme || strcasecmp(au->au_scheme, "Digest") != 0)
-            continue;
-        if (!chosen || strcasecmp(param(au->au_params, "realm=").c_str(), realm.c_str()) == 0)
-            chosen = au;
-        if (strcasecmp(param(au->au_params, "realm=").c_str(), realm.c_str()) == 0)
-            break;
-    }
-    if (!chosen)
-        return sip->sip_authorization ? CredentialState::unusable : CredentialState::none;
-    const auto* p = chosen->au_params;
-    out = {param(p, "username="), param(p, "realm="),     param(p, "nonce="), param(p, "uri="),
-           param(p, "response="), param(p, "algorithm="), param(p, "cnonce="), param(p, "nc="),
-           param(p, "qop="),      param(p, "auts=")};
-    return out.username.empty() ? CredentialState::unusable : CredentialState::digest;
-}
-
 bool supports(const sip_t* sip, const char* option)
 {
     return sip_has_supported(sip->sip_supported, option) != 0;
@@ -153,7 +130,7 @@ void Registrar::on_register(const RequestPtr& request)
     request->aor = aor_of(home.home, sip->sip_to->a_url);
 
     Credentials credentials;
-    const auto state = read_credentials(sip, config_.auth.realm, credentials);
+    const auto state = read_credentials(sip->sip_authorization, config_.auth.realm, credentials);
     if (state == CredentialState::unusable) {
         refuse(*request, 400, "Unreadable Authorization header", "malformed_credentials");
         return;
@@ -161,10 +138,7 @@ void Registrar::on_register(const RequestPtr& request)
     request->username = credentials.username;
     std::optional<hss::Record> subscriber;
     if (state == CredentialState::digest) {
-        subscriber = store_.find(credentials.username);
-        // Plain RFC 3261 clients (sipsak) send the user part only.
-        if (!subscriber && credentials.username.find('@') == std::string::npos)
-            subscriber = store_.find(credentials.username + "@" + config_.auth.realm);
+        subscriber = find_by_username(store_, credentials.username, config_.auth.realm);
     } else if (!request->aor.empty()) {
         subscriber = store_.find_by_impu(request->aor);
     }

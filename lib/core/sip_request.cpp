@@ -71,4 +71,34 @@ std::string source_address(const std::string& source)
     return source.substr(first + 1, last - first - 1);
 }
 
+CredentialState read_credentials(const msg_auth_t* chain, const std::string& realm, Credentials& out)
+{
+    const msg_auth_t* chosen = nullptr;
+    for (const msg_auth_t* au = chain; au; au = au->au_next) {
+        if (!au->au_scheme || strcasecmp(au->au_scheme, "Digest") != 0)
+            continue;
+        const bool ours = strcasecmp(param(au->au_params, "realm=").c_str(), realm.c_str()) == 0;
+        if (!chosen || ours)
+            chosen = au;
+        if (ours)
+            break;
+    }
+    if (!chosen)
+        return chain ? CredentialState::unusable : CredentialState::none;
+    const auto* p = chosen->au_params;
+    out = {param(p, "username="), param(p, "realm="),     param(p, "nonce="), param(p, "uri="),
+           param(p, "response="), param(p, "algorithm="), param(p, "cnonce="), param(p, "nc="),
+           param(p, "qop="),      param(p, "auts=")};
+    return out.username.empty() ? CredentialState::unusable : CredentialState::digest;
+}
+
+std::optional<hss::Record> find_by_username(hss::SubscriberStore& store, const std::string& username,
+                                            const std::string& realm)
+{
+    auto subscriber = store.find(username);
+    if (!subscriber && username.find('@') == std::string::npos)
+        subscriber = store.find(username + "@" + realm);
+    return subscriber;
+}
+
 } // namespace imsp2p::core

@@ -3,8 +3,10 @@
 // sender. All work on sofia-sip's parsed messages.
 #pragma once
 
+#include "core/authenticator.hpp"
 #include "sip/sofia.hpp"
 
+#include <optional>
 #include <string>
 
 namespace imsp2p::core {
@@ -36,6 +38,14 @@ std::string url_text(su_home_t* home, const url_t* url);
 // The AOR a URI names: canonical for sip:/sips: (hss::impu_key's form), the
 // URI text for others (tel:); empty for a sip: URI without a host.
 std::string aor_of(su_home_t* home, const url_t* url);
+enum class CredentialState { none, digest, unusable };
+// The Digest credentials for `realm` among an Authorization or
+// Proxy-Authorization chain (or else the first Digest ones).
+CredentialState read_credentials(const msg_auth_t* chain, const std::string& realm, Credentials& out);
+// The subscriber a Digest username names; plain RFC 3261 clients (sipsak)
+// send the user part only, so USER is also tried as USER@realm.
+std::optional<hss::Record> find_by_username(hss::SubscriberStore& store, const std::string& username,
+                                            const std::string& realm);
 // transport:address:port of the request's sender.
 std::string source_of(nta_incoming_s* irq);
 // The address of a transport:address:port (brackets of IPv6 kept).

@@ -2,6 +2,7 @@
 
 #include "cli/outcome.hpp"
 #include "dht/node_state.hpp"
+#include "dht/socket_hub.hpp"
 
 #include <fmt/format.h>
 #include <opendht.h>
@@ -28,7 +29,8 @@ constexpr std::size_t max_values_per_get = 4096;   // what one get may collect, 
 
 // The record type: what our nodes accept to store, and to replace. Without a
 // verifier any value of the type is stored and may be replaced.
-::dht::ValueType record_value_type(const std::string& node, std::shared_ptr<const Verifier> verifier)
+::dht::ValueType record_value_type(std::uint16_t type, const char* name, std::chrono::seconds expiration,
+                                   const std::string& node, std::shared_ptr<const Verifier> verifier)
 {
     // A valid record, written for this key.
     auto valid = [node, verifier](const ::dht::InfoHash& key, const ::dht::Value& value) -> std::optional<Record> {
@@ -57,12 +59,20 @@ constexpr std::size_t max_values_per_get = 4096;   // what one get may collect, 
         const auto previous = decode_record(old_value->data);
         return !previous || next->seq > previous->record.seq;
     };
-    return ::dht::ValueType(OverlayNode::record_type, "imsp2p-record", OverlayNode::max_lifetime, store, edit);
+    return ::dht::ValueType(type, name, expiration, store, edit);
 }
 
 } // namespace
 
 struct OverlayNode::Runner : ::dht::DhtRunner {};
+
+struct OverlayNode::Listening {
+    ::dht::InfoHash key;
+    std::shared_future<std::size_t> token;
+    std::mutex mutex;     // held while on_values runs, and by unlisten: no call after it
+    bool active = true;
+    Listener on_values;
+};
 
 std::pair<std::string, std::uint16_t> parse_bootstrap(const std::string& host_port, const std::string& what)
 {
@@ -125,7 +135,10 @@ OverlayNode::OverlayNode(OverlayConfig config) : config_(std::move(config))
     dht_config.bind4 = ::dht::SockAddr(reinterpret_cast<const sockaddr*>(&sin), sizeof sin);
     runner_ = std::make_unique<Runner>();
     try {
-        runner_->run(dht_config, {});
+        ::dht::DhtRunner::Context context;
+        if (config_.hub)
+            context.sock = config_.hub->open(dht_config.bind4);
+        runner_->run(dht_config, std::move(context));
     } catch (const std::exception& error) {
         throw Failure(Outcome::local,
                       fmt::format("overlay node cannot bind {}:{}: {}", config_.address, config_.port, error.what()));
@@ -134,7 +147,9 @@ OverlayNode::OverlayNode(OverlayConfig config) : config_(std::move(config))
     // Registered once running (before that, DhtRunner has no node to give it
     // to); nobody has our address before the bootstrap below, and readers
     // check every value anyway.
-    runner_->registerType(record_value_type(config_.name, config_.verifier));
+    runner_->registerType(record_value_type(record_type, "imsp2p-record", max_lifetime, config_.name, config_.verifier));
+    runner_->registerType(
+        record_value_type(notice_type, "imsp2p-notice", notice_lifetime, config_.name, config_.verifier));
     if (!cached.empty())
         runner_->bootstrap(cached);
     for (const auto& entry : config_.bootstrap)
@@ -201,7 +216,8 @@ void OverlayNode::housekeeping()
     }
 }
 
-void OverlayNode::put(const std::string& key, Bytes data, std::uint64_t id, std::chrono::seconds, PutDone done)
+void OverlayNode::put(const std::string& key, Bytes data, std::uint64_t id, std::chrono::seconds, PutDone done,
+                      std::uint16_t type)
 {
     if (id == 0)
         throw std::invalid_argument("overlay value id 0 is OpenDHT's 'no id'");
@@ -210,7 +226,7 @@ void OverlayNode::put(const std::string& key, Bytes data, std::uint64_t id, std:
     // would give each value its own lifetime on our nodes, made such nodes
     // drop it at once. Readers ignore records past their signed expiry.
     const auto created = ::dht::clock::now();
-    auto value = std::make_shared<::dht::Value>(record_type, std::move(data), id);
+    auto value = std::make_shared<::dht::Value>(type, std::move(data), id);
     std::unique_lock lock(mutex_); // stop() cannot begin between the check and the put
     if (stopping_) {
         lock.unlock();
@@ -271,6 +287,47 @@ void OverlayNode::get(const std::string& key, GetDone done)
         done(ok, found->take());
     };
     runner_->get(::dht::InfoHash::get(key), std::move(on_values), std::move(on_done));
+}
+
+std::uint64_t OverlayNode::listen(const std::string& key, Listener on_values)
+{
+    auto listening = std::make_shared<Listening>();
+    listening->key = ::dht::InfoHash::get(key);
+    listening->on_values = std::move(on_values);
+    std::lock_guard lock(mutex_);
+    if (stopping_)
+        return 0;
+    ::dht::ValueCallback callback = [listening](const std::vector<std::shared_ptr<::dht::Value>>& values, bool expired) {
+        std::vector<RawValue> raw;
+        for (const auto& value : values)
+            if (value && raw.size() < max_values_per_get)
+                raw.push_back({value->id, value->type, value->data});
+        std::lock_guard held(listening->mutex);
+        if (!listening->active)
+            return false;
+        listening->on_values(std::move(raw), expired);
+        return true;
+    };
+    listening->token = runner_->listen(listening->key, std::move(callback)).share();
+    listens_.emplace(++listen_count_, listening);
+    return listen_count_;
+}
+
+void OverlayNode::unlisten(std::uint64_t handle)
+{
+    std::shared_ptr<Listening> listening;
+    {
+        std::lock_guard lock(mutex_);
+        const auto found = listens_.find(handle);
+        if (found == listens_.end())
+            return;
+        listening = found->second;
+        listens_.erase(found);
+        if (!stopping_)
+            runner_->cancelListen(listening->key, listening->token);
+    }
+    std::lock_guard held(listening->mutex);
+    listening->active = false;
 }
 
 void OverlayNode::bootstrap(const std::string& host_port)
@@ -347,6 +404,10 @@ void OverlayNode::stop()
     if (future.wait_for(config_.shutdown_wait) != std::future_status::ready)
         spdlog::info("overlay {}: values not all handed on after {} ms", config_.name, config_.shutdown_wait.count());
     runner_->join(); // no OpenDHT callback after this
+    {
+        std::lock_guard lock(mutex_);
+        listens_.clear();
+    }
 
     std::map<DeadlineKey, std::function<void()>> open;
     {

@@ -27,6 +27,8 @@
 
 namespace imsp2p::dht {
 
+class SocketHub;
+
 struct OverlayConfig {
     std::string name;                      // for the logs, e.g. the node's name
     std::string address;                   // IPv4 address to bind (required; e.g. 127.0.50.1)
@@ -38,6 +40,7 @@ struct OverlayConfig {
     std::chrono::seconds cache_period{60}; // how often the node cache is written
     std::chrono::milliseconds shutdown_wait{3000}; // stop(): how long OpenDHT may take to hand values on
     std::chrono::milliseconds op_timeout{10000};   // a put or get unanswered by then fails
+    std::shared_ptr<SocketHub> hub;        // receive on this hub (simulation mode); null: OpenDHT's own socket
 };
 
 struct RawValue {
@@ -66,6 +69,11 @@ public:
     // signed in its record, which readers check; a plain OpenDHT node keeps
     // values of a type it does not know for its default 10 minutes.
     static constexpr std::chrono::seconds max_lifetime = std::chrono::hours(24);
+    // Short-lived records telling listeners that a key changed (OpenDHT 2.4
+    // pushes only value ids a listener has not seen, so a replaced value is
+    // never pushed: a new notice, with a new id, is).
+    static constexpr std::uint16_t notice_type = 0x1a5f;
+    static constexpr std::chrono::seconds notice_lifetime = std::chrono::minutes(2);
 
     // Starts the node and joins through the cache and config.bootstrap.
     // Failure(usage) for a bad config, Failure(local) if it cannot bind.
@@ -78,11 +86,21 @@ public:
     // advisory (the record's signed expiry is what counts). A put with the id of a stored value replaces it,
     // if the edit policy allows (a valid record with a higher seq). done(ok)
     // once the closest nodes acknowledged it; false if not by op_timeout.
-    void put(const std::string& key, Bytes data, std::uint64_t id, std::chrono::seconds lifetime, PutDone done);
+    void put(const std::string& key, Bytes data, std::uint64_t id, std::chrono::seconds lifetime, PutDone done,
+             std::uint16_t type = record_type);
     // Every value found under key (duplicates from several nodes removed; they
     // are NOT verified here). ok false: the lookup failed or timed out (values
     // then holds what came before).
     void get(const std::string& key, GetDone done);
+
+    // Calls on_values with the values under key as they arrive: those stored
+    // now, then each new or replaced one (expired false) and each that left
+    // the storing nodes (expired true). Runs on OpenDHT's thread, never after
+    // unlisten() or stop() returned. Not verified. Returns the handle for
+    // unlisten; 0 once the node is stopping.
+    using Listener = std::function<void(std::vector<RawValue> values, bool expired)>;
+    std::uint64_t listen(const std::string& key, Listener on_values);
+    void unlisten(std::uint64_t handle);
 
     // Pings host:port now and keeps it to rejoin through should the node lose
     // all its peers. Failure(usage) when not host:port.
@@ -109,8 +127,11 @@ private:
     OverlayConfig config_;
     std::unique_ptr<Runner> runner_;
     std::uint16_t port_ = 0;
-    std::mutex mutex_;       // guards stopping_: no operation starts once stop() began
+    std::mutex mutex_;       // guards stopping_ and listens_: no operation starts once stop() began
     bool stopping_ = false;
+    struct Listening;
+    std::map<std::uint64_t, std::shared_ptr<Listening>> listens_;
+    std::uint64_t listen_count_ = 0;
     std::mutex cache_mutex_; // one node cache write at a time
     std::mutex timer_mutex_; // guards the rest
     std::condition_variable timer_wake_;

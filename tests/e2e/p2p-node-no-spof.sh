@@ -14,10 +14,7 @@ build=$(cd "$1" && pwd)
 reg=$build/tools/ims-register
 users=50
 csv=$TEST_TMP/subscribers.csv
-{
-  echo "impi,impus,auth,password"
-  for i in $(seq 1 $users); do echo "u$i@ims.test,sip:u$i@ims.test,md5,pw-$i"; done
-} >"$csv"
+users_csv "$csv" $users
 
 overlay_ca n1 n2 n3 n4 n5
 overlay_node_start n1 127.0.17.1 "$csv"

@@ -20,3 +20,11 @@ overlay_node_start() {
   p2p_node_start "$name" "$address" 5060 "$csv" --json --dht "$address" --credentials "$TEST_TMP/ca" \
     --node-name "$name" "${args[@]}" "$@"
 }
+
+# users_csv FILE N: a subscriber CSV of N Digest users uI@ims.test (password pw-I).
+users_csv() {
+  {
+    echo "impi,impus,auth,password"
+    for i in $(seq 1 "$2"); do echo "u$i@ims.test,sip:u$i@ims.test,md5,pw-$i"; done
+  } >"$1"
+}

@@ -156,6 +156,36 @@ TEST_CASE("bindings made on one core node are read, refreshed and removed throug
     CHECK(b.location.dropped_malformed() == 0);
 }
 
+TEST_CASE("lookups are answered from memory and follow changes the storing nodes push", "[dht]")
+{
+    const test::TestPki pki;
+    test::TestOverlay overlay(4, 30, 0x1a5e0012, pki.verifier, pki.signer("probe"));
+    REQUIRE(overlay.wait_ready());
+    Core a(overlay.node(0), pki.signer("core-a"), pki.verifier);
+    Core b(overlay.node(3), pki.signer("core-b"), pki.verifier);
+    const std::string aor = "sip:carol@ims.test";
+
+    REQUIRE(a.call([&](auto done) { a.location.bind(aor, binding("sip:carol@10.0.0.1", 60s), done); }).ok);
+    auto r = b.lookup_until(aor, [](const auto& r) { return r.bindings.size() == 1; });
+    REQUIRE(contacts(r) == Names{"sip:carol@10.0.0.1"});
+    const auto hits = b.location.cache_hits();
+    CHECK(contacts(b.lookup(aor)) == Names{"sip:carol@10.0.0.1"});
+    CHECK(b.location.cache_hits() == hits + 1); // no overlay read this time
+
+    // Another node moves carol's device: the push reaches b's cache.
+    REQUIRE(a.call([&](auto done) { a.location.bind(aor, binding("sip:carol@10.0.0.9", 60s), done); }).ok);
+    REQUIRE(a.call([&](auto done) { a.location.unbind(aor, "sip:carol@10.0.0.1", "", done); }).ok);
+    r = b.lookup_until(aor, [](const auto& r) { return contacts(r) == Names{"sip:carol@10.0.0.9"}; });
+    CHECK(contacts(r) == Names{"sip:carol@10.0.0.9"});
+    const auto later = b.location.cache_hits();
+    CHECK(contacts(b.lookup(aor)) == Names{"sip:carol@10.0.0.9"});
+    CHECK(b.location.cache_hits() == later + 1); // the change is in memory now
+
+    // A node's own writes are in its cache before the bind answers.
+    REQUIRE(b.call([&](auto done) { b.location.bind(aor, binding("sip:carol@10.0.0.7", 60s, "<urn:uuid:7>"), done); }).ok);
+    CHECK(contacts(b.lookup(aor)) == Names{"sip:carol@10.0.0.7", "sip:carol@10.0.0.9"});
+}
+
 TEST_CASE("an AOR holds a bounded number of bindings in the overlay", "[dht]")
 {
     const test::TestPki pki;

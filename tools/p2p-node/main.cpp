@@ -58,6 +58,16 @@ int main(int argc, char** argv)
     app.add_option("--credentials", overlay.credentials, "Directory with ca.crt and this node's NAME.crt/NAME.key")
         ->type_name("DIR");
     app.add_option("--node-name", overlay.node_name, "This node's name: the CN of its certificate")->type_name("NAME");
+    app.add_option("--nodes", overlay.nodes,
+                   "Simulation mode: run N DHT nodes in this process (this one and N-1 on the next ports), for overlays of "
+                   "64-1024 nodes on one machine")
+        ->type_name("N")
+        ->check(CLI::Range(1u, dht::SimulatedOverlay::max_nodes))
+        ->capture_default_str();
+    app.add_option("--lookup-cache", overlay.lookup_cache,
+                   "AORs whose lookups are answered from memory, kept current by overlay listens (0: read the DHT every time)")
+        ->type_name("N")
+        ->capture_default_str();
 
     core::CaOptions ca;
     auto* ca_command = app.add_subcommand("ca", "The testbed operator's CA for the managed overlay");

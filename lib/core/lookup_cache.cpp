@@ -1,0 +1,170 @@
+#include "core/lookup_cache.hpp"
+
+#include <algorithm>
+#include <ctime>
+#include <vector>
+
+namespace imsp2p::core {
+namespace {
+
+// Records past their signed expiry (bindings and tombstones alike) leave the
+// view, so a device that registers from a new contact each time cannot grow it.
+void prune(BindingView& view)
+{
+    const auto now = static_cast<std::int64_t>(std::time(nullptr));
+    std::erase_if(view, [now](const auto& slot) { return slot.second.expires < now; });
+}
+
+// True when a binding in the view ended though its record did not say so:
+// refreshed elsewhere (refreshes send no notice), or gone.
+bool outlived(const BindingView& view)
+{
+    const auto now = Clock::now();
+    return std::any_of(view.begin(), view.end(),
+                       [now](const auto& slot) { return !slot.second.removed && slot.second.binding.expires <= now; });
+}
+
+} // namespace
+
+std::string notice_key(const std::string& aor)
+{
+    return "changed:" + aor;
+}
+
+LookupCache::LookupCache(dht::OverlayNode& overlay, IsNotice is_notice, Reread reread, LookupCacheConfig config)
+    : overlay_(overlay), is_notice_(std::move(is_notice)), reread_(std::move(reread)), config_(std::move(config))
+{
+}
+
+LookupCache::~LookupCache()
+{
+    std::vector<std::uint64_t> listens;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [aor, entry] : entries_)
+            if (entry.listen)
+                listens.push_back(entry.listen);
+        entries_.clear();
+    }
+    for (const auto handle : listens)
+        overlay_.unlisten(handle); // no push runs after this
+}
+
+std::optional<BindingView> LookupCache::find(const std::string& aor)
+{
+    bool refresh_due = false;
+    std::optional<BindingView> view;
+    {
+        std::lock_guard lock(mutex_);
+        const auto found = entries_.find(aor);
+        if (found == entries_.end() || !found->second.servable || outlived(found->second.view)) {
+            ++misses_;
+            return std::nullopt;
+        }
+        auto& entry = found->second;
+        lru_.splice(lru_.begin(), lru_, entry.lru);
+        ++hits_;
+        const auto now = config_.clock();
+        refresh_due = now - entry.read_at >= config_.refresh;
+        if (refresh_due)
+            entry.read_at = now; // one background read per period, not one per lookup
+        view = entry.view;
+    }
+    if (refresh_due)
+        reread_(aor);
+    return view;
+}
+
+void LookupCache::merge_read(const std::string& aor, const BindingView& view)
+{
+    if (config_.capacity == 0)
+        return;
+    std::uint64_t evicted_listen = 0;
+    bool new_entry = false;
+    {
+        std::lock_guard lock(mutex_);
+        auto found = entries_.find(aor);
+        if (found == entries_.end()) {
+            if (entries_.size() >= config_.capacity) {
+                const auto oldest = entries_.find(lru_.back());
+                evicted_listen = oldest->second.listen;
+                entries_.erase(oldest);
+                lru_.pop_back();
+            }
+            lru_.push_front(aor);
+            found = entries_.emplace(aor, Entry{}).first;
+            found->second.lru = lru_.begin();
+            new_entry = true;
+        }
+        auto& entry = found->second;
+        merge_view(entry.view, view);
+        prune(entry.view);
+        entry.servable = !entry.view.empty();
+        entry.read_at = config_.clock();
+    }
+    if (evicted_listen)
+        overlay_.unlisten(evicted_listen);
+    if (!new_entry)
+        return;
+    // Outside the lock: a push takes it, and listen() may not be re-entered.
+    const auto handle = overlay_.listen(notice_key(aor), [this, aor](std::vector<dht::RawValue> values, bool expired) {
+        pushed(aor, values, expired);
+    });
+    bool kept = false;
+    {
+        std::lock_guard lock(mutex_);
+        const auto found = entries_.find(aor);
+        if (found != entries_.end() && found->second.listen == 0) {
+            found->second.listen = handle;
+            kept = true;
+        }
+    }
+    if (!kept && handle) // evicted meanwhile, or listened to by a racing read
+        overlay_.unlisten(handle);
+}
+
+void LookupCache::merge_written(const std::string& aor, const BindingView& view)
+{
+    std::lock_guard lock(mutex_);
+    const auto found = entries_.find(aor);
+    if (found == entries_.end())
+        return;
+    merge_view(found->second.view, view); // servable or not as before: a pending notice still counts
+    prune(found->second.view);
+}
+
+void LookupCache::pushed(const std::string& aor, const std::vector<dht::RawValue>& values, bool expired)
+{
+    // On OpenDHT's thread. A notice leaving the storing nodes says nothing;
+    // a new one (checked before the lock: ~120 µs) makes the entry read again.
+    if (expired || !is_notice_(notice_key(aor), values))
+        return;
+    {
+        std::lock_guard lock(mutex_);
+        const auto found = entries_.find(aor);
+        if (found == entries_.end())
+            return;
+        found->second.servable = false;
+    }
+    reread_(aor);
+}
+
+std::size_t LookupCache::size() const
+{
+    std::lock_guard lock(mutex_);
+    return entries_.size();
+}
+
+std::uint64_t LookupCache::hits() const
+{
+    std::lock_guard lock(mutex_);
+    return hits_;
+}
+
+std::uint64_t LookupCache::misses() const
+{
+    std::lock_guard lock(mutex_);
+    return misses_;
+}
+
+} // namespace imsp2p::core
