@@ -1,9 +1,10 @@
 // Binding lookup latency in the managed overlay against a plain OpenDHT get,
 // on one simulated overlay of N nodes (simulation mode's SocketHub), in the
 // same run: B bindings stored through the location service, then L rounds
-// each doing, in alternating order, a DhtLocation lookup (get + CA check +
-// decode) and a plain OverlayNode get (DhtRunner::get) of the same random
-// key from the same node. Prints one JSON line; bench/overlay-lookup makes
+// each doing, in alternating order, a DhtLocation lookup that reads the
+// overlay (get + CA check + decode) and a plain OverlayNode get
+// (DhtRunner::get) of the same random key from the same node, then the same
+// lookup through a location service with its lookup cache. Prints one JSON line; bench/overlay-lookup makes
 // the table. Usage: overlay-lookup-bench ADDRESS BASE_PORT NODES [BINDINGS] [LOOKUPS]
 #include "core/dht_location.hpp"
 #include "dht/overlay_ca.hpp"
@@ -72,8 +73,18 @@ int run(int argc, char** argv)
         32, std::chrono::seconds(120));
     const double ready_ms = ms_since(start);
 
-    core::DhtLocation location(front, dht::RecordSigner(ca.issue("bench", std::chrono::hours(24))), verifier,
-                               [](std::function<void()> work) { work(); });
+    // Two location services on the same node: one reads the overlay for
+    // every lookup, the other answers from its cache once it has read.
+    auto location_config = [](std::size_t cache) {
+        core::DhtLocationConfig config;
+        config.lookup_cache = cache;
+        return config;
+    };
+    auto inline_post = [](std::function<void()> work) { work(); };
+    core::DhtLocation location(front, dht::RecordSigner(ca.issue("bench", std::chrono::hours(24))), verifier, inline_post,
+                               location_config(0));
+    core::DhtLocation cached(front, dht::RecordSigner(ca.issue("bench-cached", std::chrono::hours(24))), verifier,
+                             inline_post, location_config(4096));
     unsigned stored = 0;
     for (unsigned i = 0; i < bindings; ++i) {
         core::Binding binding;
@@ -87,36 +98,42 @@ int run(int argc, char** argv)
         stored += done.get_future().get() ? 1 : 0;
     }
 
-    LatencyHistogram lookup_ms, get_ms;
-    unsigned lookup_found = 0, get_found = 0;
-    double lookup_cpu = 0, get_cpu = 0;
+    struct Measured {
+        LatencyHistogram ms;
+        unsigned found = 0;
+        double cpu = 0;
+    };
+    Measured get, lookup, hit;
+    // Times one operation; `start(done)` must call done(found) exactly once.
+    auto measure = [](Measured& m, const std::function<void(std::function<void(bool)>)>& start) {
+        const double cpu = cpu_seconds();
+        const auto t = Clock::now();
+        std::promise<bool> done;
+        start([&done](bool found) { done.set_value(found); });
+        m.found += done.get_future().get() ? 1 : 0;
+        m.ms.add(ms_since(t));
+        m.cpu += cpu_seconds() - cpu;
+    };
     for (unsigned i = 0; i < lookups; ++i) {
         const std::string aor = fmt::format("sip:u{}@ims.test", random_below(bindings));
-        auto do_lookup = [&] {
-            const double cpu = cpu_seconds();
-            const auto t = Clock::now();
-            std::promise<bool> done;
-            location.lookup(aor, [&done](core::LocationResult r) { done.set_value(r.ok && !r.bindings.empty()); });
-            lookup_found += done.get_future().get() ? 1 : 0;
-            lookup_ms.add(ms_since(t));
-            lookup_cpu += cpu_seconds() - cpu;
+        auto plain = [&] {
+            measure(get, [&](auto done) {
+                front.get(aor, [done](bool ok, std::vector<dht::RawValue> values) { done(ok && !values.empty()); });
+            });
         };
-        auto do_get = [&] {
-            const double cpu = cpu_seconds();
-            const auto t = Clock::now();
-            std::promise<bool> done;
-            front.get(aor, [&done](bool ok, std::vector<dht::RawValue> values) { done.set_value(ok && !values.empty()); });
-            get_found += done.get_future().get() ? 1 : 0;
-            get_ms.add(ms_since(t));
-            get_cpu += cpu_seconds() - cpu;
+        auto through = [&](Measured& m, core::DhtLocation& service) {
+            measure(m, [&](auto done) {
+                service.lookup(aor, [done](core::LocationResult r) { done(r.ok && !r.bindings.empty()); });
+            });
         };
         if (i % 2) {
-            do_lookup();
-            do_get();
+            through(lookup, location);
+            plain();
         } else {
-            do_get();
-            do_lookup();
+            plain();
+            through(lookup, location);
         }
+        through(hit, cached);
     }
     nlohmann::json row{{"nodes", nodes},
                        {"ready", ready.ready},
@@ -125,14 +142,13 @@ int run(int argc, char** argv)
                        {"probes_found", ready.found},
                        {"bindings_stored", stored},
                        {"lookups", lookups},
-                       {"lookup_found", lookup_found},
-                       {"lookup_p50_ms", lookup_ms.quantile(0.5)},
-                       {"lookup_p99_ms", lookup_ms.quantile(0.99)},
-                       {"get_found", get_found},
-                       {"get_p50_ms", get_ms.quantile(0.5)},
-                       {"get_p99_ms", get_ms.quantile(0.99)},
-                       {"process_cpu_ms_per_lookup", 1000 * lookup_cpu / lookups},
-                       {"process_cpu_ms_per_get", 1000 * get_cpu / lookups}};
+                       {"cache_hits", cached.cache_hits()}};
+    for (const auto& [name, m] : {std::pair<const char*, const Measured*>{"get", &get}, {"lookup", &lookup}, {"cached", &hit}}) {
+        row[fmt::format("{}_found", name)] = m->found;
+        row[fmt::format("{}_p50_ms", name)] = m->ms.quantile(0.5);
+        row[fmt::format("{}_p99_ms", name)] = m->ms.quantile(0.99);
+        row[fmt::format("{}_cpu_ms", name)] = 1000 * m->cpu / lookups;
+    }
     std::cout << row.dump() << std::endl;
     return 0;
 }

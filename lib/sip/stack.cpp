@@ -2,6 +2,7 @@
 
 #include "cli/outcome.hpp"
 #include "sip/sofia.hpp"
+#include "sip/sofia_init.hpp"
 
 #include <sofia-sip/su_log.h>
 #include <spdlog/spdlog.h>
@@ -22,63 +23,8 @@
 #include <mutex>
 
 // sofia-sip's clock hook: called with every time it reads, free to adjust it.
-extern "C" void (*_su_time)(su_time_t* tv);
-
-// The logs of sofia-sip's tport and nta modules (exported, not declared in its headers).
-extern "C" su_log_t tport_log[];
-extern "C" su_log_t nta_log[];
-
 namespace imsp2p::sip {
 namespace {
-
-// sofia-sip waits for its next timer in whole milliseconds, rounding down: a
-// timer due in 0.9 ms makes it poll without sleeping until the timer is due.
-// nta keeps a timer per transaction (retransmission, timer K), so under load
-// one is nearly always that close and the loop spins (5.8 million epoll_wait
-// calls for 40,000 messages, measured). Reading the clock rounded up to the
-// next millisecond puts every timer on a millisecond boundary: a wait is then
-// either zero because a timer is due, or at least 1 ms. Timers fire up to 1 ms
-// early, which no SIP timer cares about.
-void clock_rounded_up_to_ms(su_time_t* tv)
-{
-    const unsigned remainder = tv->tv_usec % 1000;
-    if (remainder == 0)
-        return;
-    tv->tv_usec += 1000 - remainder;
-    if (tv->tv_usec >= 1000000) {
-        tv->tv_usec -= 1000000;
-        ++tv->tv_sec;
-    }
-}
-
-// sofia-sip's transport and transaction logs (bad messages, garbage on the
-// port) into ours, at debug level: visible with -vv, never on a bare stderr.
-extern "C" void sofia_log_to_spdlog(void*, const char* format, va_list args)
-{
-    char text[512];
-    std::vsnprintf(text, sizeof text, format, args);
-    std::string line = text;
-    while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
-        line.pop_back();
-    if (!line.empty())
-        spdlog::debug("sofia-sip: {}", line);
-}
-
-void init_sofia_once()
-{
-    static std::once_flag once;
-    std::call_once(once, [] {
-        if (su_init() != 0)
-            throw Failure(Outcome::local, "sofia-sip initialisation failed");
-        // sofia logs to stderr through its own log levels: keep it quiet.
-        su_log_set_level(nullptr, 0);
-        for (su_log_t* log : {tport_log, nta_log}) {
-            su_log_redirect(log, &sofia_log_to_spdlog, nullptr);
-            su_log_set_level(log, 3);
-        }
-        _su_time = clock_rounded_up_to_ms;
-    });
-}
 
 int ticker_ready(SipStack*, su_wait_t*, su_wakeup_arg_t* ticker)
 {

@@ -1,0 +1,216 @@
+// Answering side (UAS): ring, then answer after --answer-delay, reject with
+// --reject CODE, or ring until the caller gives up; 488 for an offer we cannot
+// take; print every call and every MESSAGE received.
+#include "call/call_command.hpp"
+#include "call/leg.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <csignal>
+#include <map>
+#include <strings.h>
+
+namespace imsp2p::call {
+namespace {
+
+std::atomic<int> stop_signal{0};
+
+void on_stop_signal(int signal)
+{
+    stop_signal = signal;
+}
+
+} // namespace
+
+Outcome run_answer(const CallPlan& plan, const CallOptions& options, cli::Output& out)
+{
+    auto ua = make_user_agent(plan, options);
+    std::map<nua_handle_t*, std::unique_ptr<Leg>> legs;
+    unsigned calls = 0;
+    bool done = false;
+    spdlog::info("listening on udp {}", ua->local());
+
+    auto finish_leg = [&](nua_handle_t* handle) {
+        auto it = legs.find(handle);
+        if (it == legs.end())
+            return;
+        Leg& leg = *it->second;
+        if (leg.answered_at && !leg.ended_at)
+            leg.ended_at = Leg::Clock::now();
+        if (leg.rtp)
+            leg.rtp->stop();
+        out.event("call", call_fields(leg), call_text(leg));
+        nua_handle_bind(handle, nullptr);
+        nua_handle_destroy(handle);
+        legs.erase(it);
+        ++calls;
+        if (options.max_calls && calls >= options.max_calls) {
+            done = true;
+            ua->stop();
+        }
+    };
+
+    auto respond_final = [&](Leg& leg, int status, const char* phrase, const std::string& warning = {}) {
+        leg.status = status;
+        leg.reason = phrase;
+        leg.ended_by = "reject";
+        leg.fail(Outcome::negative, warning.empty() ? fmt::format("rejected with {} {}", status, phrase) : warning);
+        const std::string warning_header = fmt::format("399 {} \"{}\"", plan.host, warning);
+        nua_respond(leg.handle, status, phrase, TAG_IF(!warning.empty(), SIPTAG_WARNING_STR(warning_header.c_str())),
+                    TAG_END());
+    };
+
+    auto answer = [&](Leg& leg) {
+        if (leg.status || leg.cancelled)
+            return;
+        LocalMedia local = local_media(plan.host, leg.rtp.get(), {leg.codec});
+        local.telephone_event_pt = leg.remote.telephone_event_pt;
+        leg.local_sdp = build_sdp(local);
+        const std::string& sdp = leg.local_sdp;
+        leg.status = 200;
+        leg.reason = "OK";
+        leg.answered_at = Leg::Clock::now();
+        nua_respond(leg.handle, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()),
+                    TAG_END());
+        if (leg.rtp)
+            leg.rtp->start(leg.remote.address, leg.remote.port, leg.codec, options.echo, options.tone_hz);
+    };
+
+    ua->set_handler([&](const NuaEvent& e) {
+        switch (e.event) {
+        case nua_i_invite: {
+            if (e.leg) { // a re-INVITE (session refresh, hold): keep the session as it is
+                nua_respond(e.handle, SIP_200_OK, TAG_IF(!e.leg->local_sdp.empty(), SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+                            TAG_IF(!e.leg->local_sdp.empty(), SIPTAG_PAYLOAD_STR(e.leg->local_sdp.c_str())), TAG_END());
+                return;
+            }
+            auto owned = std::make_unique<Leg>();
+            Leg& leg = *owned;
+            leg.incoming = true;
+            leg.handle = e.handle;
+            note_dialog(leg, e.sip);
+            leg.identity = unknown_header(e.sip, "P-Asserted-Identity");
+            if (leg.identity.empty())
+                leg.identity = unknown_header(e.sip, "P-Preferred-Identity");
+            legs[e.handle] = std::move(owned);
+            nua_handle_bind(e.handle, &leg);
+            if (const std::string error = parse_remote_sdp(payload_text(e.sip), leg.remote); !error.empty()) {
+                respond_final(leg, 488, "Not Acceptable Here", error);
+                return;
+            }
+            if (leg.remote.codecs.empty()) {
+                respond_final(leg, 488, "Not Acceptable Here", "the audio stream is rejected (port 0)");
+                return;
+            }
+            leg.codec = leg.remote.codecs.front();
+            if (options.codec.size()) {
+                leg.codec = {};
+                for (const auto& codec : leg.remote.codecs)
+                    if (strcasecmp(codec.name.c_str(), options.codec.c_str()) == 0)
+                        leg.codec = codec;
+                if (leg.codec.pt < 0) {
+                    respond_final(leg, 488, "Not Acceptable Here", fmt::format("no {} in the offer", options.codec));
+                    return;
+                }
+            }
+            if (options.reject) {
+                const char* phrase = sip_status_phrase(static_cast<int>(options.reject));
+                respond_final(leg, static_cast<int>(options.reject), phrase ? phrase : "Rejected");
+                return;
+            }
+            if (options.media != "none")
+                leg.rtp = std::make_unique<RtpSession>(ua->root(), plan.host);
+            // --100rel: a reliable 180 (RFC 3262) when the caller supports it; nua retransmits it until PRACK.
+            const bool reliable = options.rel100 && e.sip &&
+                                  (sip_has_feature(e.sip->sip_supported, "100rel") || sip_has_feature(e.sip->sip_require, "100rel"));
+            nua_respond(e.handle, SIP_180_RINGING, TAG_IF(reliable, SIPTAG_REQUIRE_STR("100rel")), TAG_END());
+            leg.provisional_at = Leg::Clock::now();
+            if (options.answer) {
+                leg.timer = std::make_unique<LoopTimer>(*ua);
+                leg.timer->start(options.answer_delay, [&answer, &leg] { answer(leg); });
+            }
+            return;
+        }
+        case nua_i_cancel:
+            if (e.leg) {
+                e.leg->cancelled = true;
+                e.leg->ended_by = "cancel";
+                e.leg->status = 487;
+                e.leg->reason = "Request Terminated";
+                e.leg->fail(Outcome::negative, "the caller cancelled");
+                if (e.leg->timer)
+                    e.leg->timer->cancel();
+            }
+            return;
+        case nua_i_prack:
+            if (e.leg)
+                ++e.leg->pracks;
+            return;
+        case nua_i_bye:
+            if (e.leg) {
+                e.leg->ended_at = Leg::Clock::now();
+                e.leg->ended_by = "remote";
+            }
+            return;
+        case nua_i_state: {
+            int state = nua_callstate_init;
+            tl_gets(e.tags, NUTAG_CALLSTATE_REF(state), TAG_END());
+            if (state == nua_callstate_terminated && e.leg)
+                finish_leg(e.handle);
+            return;
+        }
+        case nua_i_message: {
+            Leg message;
+            note_dialog(message, e.sip);
+            const std::string text = payload_text(e.sip);
+            const std::string type = e.sip && e.sip->sip_content_type && e.sip->sip_content_type->c_type
+                                         ? e.sip->sip_content_type->c_type
+                                         : "";
+            out.event("message", {{"call_id", message.call_id}, {"from", message.from}, {"to", message.to},
+                                  {"content_type", type}, {"text", text}},
+                      fmt::format("MESSAGE {} → {}: {}\n", message.from, message.to, text));
+            if (!e.leg)
+                nua_handle_destroy(e.handle);
+            return;
+        }
+        default:
+            return;
+        }
+    });
+
+    std::signal(SIGINT, on_stop_signal);
+    std::signal(SIGTERM, on_stop_signal);
+    LoopTimer poll(*ua);
+    std::function<void()> watch = [&] {
+        if (stop_signal) {
+            spdlog::info("signal {}: stopping", stop_signal.load());
+            done = true;
+            ua->stop();
+            return;
+        }
+        poll.start(0.1, watch);
+    };
+    poll.start(0.1, watch);
+    out.event("listening", {{"local", ua->local()}, {"mode", options.answer ? "answer" : options.reject ? "reject" : "ring"}},
+              "");
+    while (!done)
+        ua->run();
+    // Calls still in progress end with the shutdown (BYE, or 480 to a ringing INVITE).
+    ua->set_handler(nullptr);
+    for (auto& [handle, leg] : legs) {
+        if (leg->answered_at && !leg->ended_at)
+            leg->ended_at = Leg::Clock::now();
+        leg->ended_by = leg->ended_by.empty() ? "local" : leg->ended_by;
+        if (leg->rtp)
+            leg->rtp->stop();
+        out.event("call", call_fields(*leg), call_text(*leg));
+        nua_handle_bind(handle, nullptr);
+        nua_handle_destroy(handle);
+    }
+    legs.clear();
+    return Outcome::ok;
+}
+
+} // namespace imsp2p::call

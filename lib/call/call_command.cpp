@@ -1,0 +1,81 @@
+#include "call/call_command.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <strings.h>
+
+namespace imsp2p::call {
+
+UaConfig ua_config(const CallPlan& plan, const CallOptions& options)
+{
+    UaConfig config;
+    config.host = plan.host;
+    config.port = plan.port;
+    config.proxy = plan.proxy;
+    config.from = plan.impu;
+    config.contact_user = plan.contact_user;
+    config.user_agent = plan.user_agent;
+    // SIP timer B/F: never longer than what we wait for a first answer plus a ring.
+    config.transaction_timeout = std::max(options.timeout, 1.0) + std::max(options.ring_timeout, 0.0);
+    return config;
+}
+
+std::unique_ptr<UserAgent> make_user_agent(const CallPlan& plan, const CallOptions& options)
+{
+    UaConfig config = ua_config(plan, options);
+    try {
+        return std::make_unique<UserAgent>(config);
+    } catch (const Failure& failure) {
+        if (!plan.port_from_registration || failure.outcome() != Outcome::local)
+            throw;
+        spdlog::info("{}: using another port", failure.what());
+        config.port = 0;
+        return std::make_unique<UserAgent>(config);
+    }
+}
+
+std::string auth_answer(const CallPlan& plan, const sip_t* challenge, int attempts)
+{
+    std::string scheme, algorithm;
+    bool stale = false;
+    const std::string realm = challenge_realm(challenge, scheme, algorithm, stale);
+    if (plan.password.empty())
+        throw Failure(Outcome::auth, fmt::format("challenged for realm {} but no credentials were given "
+                                                 "(--password or --subscribers)", realm.empty() ? "?" : realm));
+    // Challenged again after answering: the credentials were refused, unless
+    // only the nonce had expired (stale=true, once).
+    if (attempts >= 2 || (attempts == 1 && !stale))
+        throw Failure(Outcome::auth, fmt::format("credentials of {} refused (realm {})", plan.impi, realm));
+    if (strcasecmp(scheme.c_str(), "Digest") != 0 || realm.empty())
+        throw Failure(Outcome::auth, fmt::format("cannot answer a '{}' challenge", scheme));
+    if (!algorithm.empty() && strcasecmp(algorithm.c_str(), "MD5") != 0 && strcasecmp(algorithm.c_str(), "MD5-sess") != 0)
+        throw Failure(Outcome::auth, fmt::format("cannot answer Digest algorithm {} (ims-call answers MD5)", algorithm));
+    return fmt::format("Digest:{}:{}:{}", realm, plan.impi, plan.password);
+}
+
+std::string route_header(const CallPlan& plan)
+{
+    std::string value;
+    for (const auto& route : plan.route)
+        value += (value.empty() ? "<" : ", <") + route + ">";
+    return value;
+}
+
+Outcome run_call_command(const CallOptions& options, cli::Output& out)
+{
+    const CallPlan plan = plan_call(options);
+    switch (plan.mode) {
+    case CallPlan::Mode::answer:
+        return run_answer(plan, options, out);
+    case CallPlan::Mode::message:
+        return run_message(plan, options, out);
+    case CallPlan::Mode::load:
+        return run_load(plan, options, out);
+    case CallPlan::Mode::call:
+        break;
+    }
+    return run_originate(plan, options, out);
+}
+
+} // namespace imsp2p::call

@@ -1,0 +1,208 @@
+#include "call/call_options.hpp"
+
+#include "cli/outcome.hpp"
+#include "cli/versions.hpp"
+#include "sip/host_port.hpp"
+#include "sip/stack.hpp"
+#include "sip/uri.hpp"
+#include "subscriber/subscriber.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <iostream>
+
+namespace imsp2p::call {
+namespace {
+
+[[noreturn]] void usage(const std::string& message)
+{
+    throw Failure(Outcome::usage, message);
+}
+
+std::string without_brackets(std::string text)
+{
+    if (text.size() >= 2 && text.front() == '<' && text.back() == '>')
+        text = text.substr(1, text.size() - 2);
+    return text;
+}
+
+// The last registration result in ims-register --json output (JSON Lines).
+nlohmann::json read_registration(const std::string& path)
+{
+    std::ifstream file;
+    std::istream* input = &std::cin;
+    const std::string name = path == "-" ? "standard input" : path;
+    if (path != "-") {
+        file.open(path);
+        if (!file)
+            usage(fmt::format("--registration: cannot read {}", path));
+        input = &file;
+    }
+    nlohmann::json found;
+    std::string line;
+    int number = 0;
+    while (std::getline(*input, line)) {
+        ++number;
+        if (line.find_first_not_of(" \t\r") == std::string::npos)
+            continue;
+        nlohmann::json event;
+        try {
+            event = nlohmann::json::parse(line);
+        } catch (const nlohmann::json::exception&) {
+            usage(fmt::format("--registration: {}:{}: not JSON (expected the output of ims-register --json)", name, number));
+        }
+        if (event.is_object() && (event.value("event", "") == "registered" || event.value("event", "") == "refreshed"))
+            found = event;
+    }
+    if (found.is_null())
+        usage(fmt::format("--registration: no \"registered\" event in {}", name));
+    return found;
+}
+
+std::string string_field(const nlohmann::json& object, const char* key)
+{
+    const auto it = object.find(key);
+    return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::vector<std::string> list_field(const nlohmann::json& object, const char* key)
+{
+    std::vector<std::string> values;
+    const auto it = object.find(key);
+    if (it != object.end() && it->is_array())
+        for (const auto& value : *it)
+            if (value.is_string())
+                values.push_back(without_brackets(value.get<std::string>()));
+    return values;
+}
+
+void check_codec(const std::string& codec)
+{
+    if (!codec.empty() && codec != "pcmu" && codec != "pcma")
+        usage(fmt::format("unknown --codec '{}' (supported: pcmu, pcma)", codec));
+}
+
+} // namespace
+
+CallPlan plan_call(const CallOptions& o)
+{
+    CallPlan plan;
+    check_codec(o.codec);
+    if (o.media != "tone" && o.media != "none")
+        usage(fmt::format("unknown --media '{}' (supported: tone, none)", o.media));
+    const bool answer_mode = !o.listen.empty();
+    if (answer_mode) {
+        plan.mode = CallPlan::Mode::answer;
+        if (!o.target.empty())
+            usage("--listen answers calls: it takes no target URI");
+        if (!o.message.empty())
+            usage("--message sends a MESSAGE: it cannot be combined with --listen");
+        if (o.count || o.rate > 0 || o.concurrency)
+            usage("load mode (--count, --rate, --concurrency) places calls: it cannot be combined with --listen");
+        if (o.answer && o.reject)
+            usage("--answer and --reject exclude each other");
+        if (o.reject && (o.reject < 300 || o.reject > 699))
+            usage(fmt::format("--reject {}: give a final status code 300-699", o.reject));
+        const sip::HostPort listen = sip::parse_host_port(o.listen, "--listen");
+        plan.host = listen.host;
+        plan.port = listen.port ? listen.port : 5060;
+    } else {
+        if (o.answer || o.reject || o.max_calls || o.echo || o.answer_delay > 0)
+            usage("--answer, --reject, --answer-delay, --max-calls and --echo need --listen ADDRESS");
+        if (o.target.empty())
+            usage("missing the URI to call (e.g. sip:bob@ims.test), or --listen ADDRESS to answer calls");
+        plan.mode = o.message.empty() ? CallPlan::Mode::call : CallPlan::Mode::message;
+        if ((o.rate > 0 || o.concurrency) && !o.count)
+            usage("load mode (--rate, --concurrency) needs --count N");
+        if (o.count) {
+            if (!o.message.empty())
+                usage("load mode (--count) places calls: it cannot be combined with --message");
+            plan.mode = CallPlan::Mode::load;
+        }
+        plan.target = sip::parse_sip_uri(o.target, "the target URI").text;
+    }
+
+    // Identity and credentials: a subscriber row, --impu/--password, a registration.
+    nlohmann::json registration;
+    if (!o.registration.empty()) {
+        registration = read_registration(o.registration);
+        plan.impu = string_field(registration, "impu");
+        plan.impi = string_field(registration, "impi");
+        plan.route = list_field(registration, "service_route");
+        const auto associated = list_field(registration, "p_associated_uri");
+        if (!associated.empty())
+            plan.preferred_identity = associated.front();
+        plan.proxy = string_field(registration, "proxy");
+    }
+    if (!o.subscribers.empty()) {
+        const auto rows = subscriber::read_subscribers(o.subscribers);
+        const std::string impi = o.impi.empty() ? plan.impi : o.impi;
+        if (impi.empty())
+            usage("--subscribers needs --impi ID to choose a row");
+        const auto* row = subscriber::find_subscriber(rows, impi);
+        if (!row)
+            usage(fmt::format("no subscriber '{}' in {}", impi, o.subscribers));
+        if (row->auth != subscriber::AuthScheme::md5)
+            usage(fmt::format("subscriber '{}' uses AKA: ims-call answers Digest MD5 challenges only", impi));
+        plan.impi = row->impi;
+        plan.password = row->password;
+        if (plan.impu.empty() && !row->impus.empty())
+            plan.impu = row->impus.front();
+    }
+    if (!o.impu.empty())
+        plan.impu = o.impu;
+    if (!o.impi.empty())
+        plan.impi = o.impi;
+    if (!o.password.empty())
+        plan.password = o.password;
+    if (!o.preferred_identity.empty())
+        plan.preferred_identity = sip::parse_sip_uri(o.preferred_identity, "--preferred-identity").text;
+    if (!plan.impu.empty()) {
+        const sip::SipUri impu = sip::parse_sip_uri(plan.impu, "the public identity", true);
+        plan.impu = sip::canonical_aor(impu);
+        plan.contact_user = impu.user;
+        if (plan.impi.empty())
+            plan.impi = impu.user + "@" + impu.host;
+    } else if (plan.mode != CallPlan::Mode::answer) {
+        usage("missing the caller's identity: give --impu URI, --subscribers FILE --impi ID, or --registration FILE");
+    }
+    if (plan.preferred_identity.empty() && plan.mode != CallPlan::Mode::answer)
+        plan.preferred_identity = plan.impu;
+    if (!plan.password.empty() && plan.impi.empty())
+        usage("--password needs --impi or --impu");
+
+    if (!o.proxy.empty())
+        plan.proxy = sip::parse_sip_uri(o.proxy, "--proxy").text;
+    if (!plan.proxy.empty()) {
+        const sip::SipUri proxy = sip::parse_sip_uri(plan.proxy, "the proxy");
+        if (!proxy.transport.empty() && proxy.transport != "udp")
+            usage(fmt::format("--proxy {}: ims-call speaks SIP over UDP only", plan.proxy));
+    }
+    for (const auto& route : plan.route)
+        sip::parse_sip_uri(route, "the registration's service_route");
+
+    // The local address: --local, the registration's, or the one that reaches the next hop.
+    if (!answer_mode) {
+        if (!o.local.empty()) {
+            const sip::HostPort local = sip::parse_host_port(o.local, "--local");
+            plan.host = local.host;
+            plan.port = local.port;
+        } else if (const std::string local = string_field(registration, "local"); !local.empty()) {
+            const sip::HostPort bound = sip::parse_host_port(local, "the registration's local address");
+            plan.host = bound.host;
+            plan.port = bound.port;
+            plan.port_from_registration = true;
+        } else {
+            const sip::SipUri hop = sip::parse_sip_uri(plan.proxy.empty() ? plan.target : plan.proxy, "the next hop");
+            plan.host = sip::source_address_towards(hop.host);
+            if (plan.host.empty())
+                usage(fmt::format("cannot tell which local address reaches {}: give --local ADDRESS or --proxy URI", hop.host));
+        }
+    }
+    plan.user_agent = o.user_agent.empty() ? "imsp2p-ims-call/" + cli::toolkit_version() : o.user_agent;
+    return plan;
+}
+
+} // namespace imsp2p::call

@@ -1,0 +1,63 @@
+// ims-call's options, as parsed by its main, and their resolution into what
+// a run needs (setup: validation and reading files only, no network I/O).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace imsp2p::call {
+
+struct CallOptions {
+    std::string target;        // sip:bob@ims.test (originate, message)
+    // Identity and credentials (as ims-register takes them).
+    std::string impu, impi, password, subscribers;
+    std::string registration;  // ims-register --json output: FILE or "-"
+    std::string preferred_identity;
+    // Where requests go.
+    std::string proxy;
+    std::string local;         // ADDR[:PORT]
+    std::string user_agent;
+    // Originate.
+    double duration = 5;
+    double ring_timeout = 30;
+    double timeout = 5;        // for a first answer to a request
+    std::string message;       // --message TEXT: a MESSAGE instead of a call
+    bool rel100 = false;       // --100rel: Require: 100rel (caller), reliable 180 (answerer)
+    // Load mode (count > 0).
+    unsigned count = 0;
+    double rate = 0;           // calls started per second, 0: as fast as concurrency allows
+    unsigned concurrency = 0;  // calls in progress at most, 0: 1000
+    // Answer.
+    std::string listen;        // ADDR[:PORT]
+    bool answer = false;
+    double answer_delay = 0;
+    unsigned reject = 0;
+    unsigned max_calls = 0;    // 0: until a signal
+    bool echo = false;
+    // Media.
+    std::string media = "tone"; // tone | none
+    std::string codec;          // empty: offer PCMU and PCMA; pcmu | pcma: only that one
+    unsigned tone_hz = 440;
+};
+
+// Everything a run needs, checked.
+struct CallPlan {
+    enum class Mode { call, message, answer, load } mode = Mode::call;
+    std::string target;
+    std::string impu;           // From; empty in answer mode without identity
+    std::string impi, password; // Digest credentials; empty: none
+    std::string preferred_identity;
+    std::string proxy;          // outbound proxy (P-CSCF)
+    std::vector<std::string> route; // preloaded Route (Service-Route of the registration)
+    std::string host;           // local address to bind
+    unsigned port = 0;          // 0: any
+    bool port_from_registration = false; // fall back to any port if it is taken
+    std::string contact_user;
+    std::string user_agent;
+};
+
+// Throws Failure(usage) with a precise message for every bad input.
+CallPlan plan_call(const CallOptions& options);
+
+} // namespace imsp2p::call

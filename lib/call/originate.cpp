@@ -1,0 +1,215 @@
+// Originating side: INVITE with an SDP offer, 18x, 200 → ACK, hold, BYE;
+// CANCEL on --ring-timeout; Digest challenges; the call's result.
+#include "call/call_command.hpp"
+#include "call/leg.hpp"
+
+#include "util/random.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+#include <strings.h>
+
+namespace imsp2p::call {
+namespace {
+
+std::vector<Codec> offered_codecs(const CallOptions& options)
+{
+    std::vector<Codec> codecs;
+    for (const auto& codec : supported_codecs())
+        if (options.codec.empty() || strcasecmp(options.codec.c_str(), codec.name.c_str()) == 0)
+            codecs.push_back(codec);
+    return codecs;
+}
+
+unsigned long long session_id()
+{
+    const std::string bytes = random_bytes(6);
+    unsigned long long id = 0;
+    for (unsigned char byte : bytes)
+        id = id << 8 | byte;
+    return id;
+}
+
+} // namespace
+
+LocalMedia local_media(const std::string& host, const RtpSession* rtp, std::vector<Codec> codecs)
+{
+    LocalMedia local;
+    local.address = host;
+    local.port = rtp ? rtp->port() : 9;
+    local.codecs = std::move(codecs);
+    local.session_id = session_id();
+    return local;
+}
+
+Outcome run_originate(const CallPlan& plan, const CallOptions& options, cli::Output& out)
+{
+    auto ua = make_user_agent(plan, options);
+    Leg leg;
+    leg.from = plan.impu;
+    leg.to = plan.target;
+    leg.identity = "<" + plan.preferred_identity + ">";
+    if (options.media != "none")
+        leg.rtp = std::make_unique<RtpSession>(ua->root(), plan.host);
+    const std::string offer = build_sdp(local_media(plan.host, leg.rtp.get(), offered_codecs(options)));
+    const std::string route = route_header(plan);
+    const std::string ppi = "P-Preferred-Identity: <" + plan.preferred_identity + ">";
+
+    LoopTimer no_answer(*ua), ring(*ua), hold(*ua), guard(*ua);
+    bool any_answer = false;
+
+    auto finish = [&] {
+        if (leg.finished)
+            return;
+        leg.finished = true;
+        if (!leg.ended_at && leg.answered_at)
+            leg.ended_at = Leg::Clock::now();
+        if (leg.rtp)
+            leg.rtp->stop();
+        no_answer.cancel();
+        ring.cancel();
+        hold.cancel();
+        guard.cancel();
+        ua->stop();
+    };
+    auto hang_up = [&](const char* why) {
+        spdlog::debug("hanging up: {}", why);
+        if (leg.rtp)
+            leg.rtp->stop();
+        leg.ended_at = Leg::Clock::now();
+        if (leg.ended_by.empty())
+            leg.ended_by = "local";
+        nua_bye(leg.handle, TAG_END());
+        guard.start(std::max(options.timeout, 1.0) + 1, [&] {
+            spdlog::warn("no answer to BYE");
+            finish();
+        });
+    };
+
+    ua->set_handler([&](const NuaEvent& e) {
+        if (e.handle != leg.handle)
+            return;
+        note_dialog(leg, e.sip);
+        switch (e.event) {
+        case nua_r_invite:
+            if (e.received)
+                any_answer = true;
+            if (e.status < 200) {
+                if (e.status > 100 && !leg.provisional_at)
+                    leg.provisional_at = Leg::Clock::now();
+                return;
+            }
+            if (e.status == 401 || e.status == 407) {
+                try {
+                    const std::string credentials = auth_answer(plan, e.sip, leg.auth_attempts++);
+                    nua_authenticate(leg.handle, NUTAG_AUTH(credentials.c_str()), TAG_END());
+                    return;
+                } catch (const Failure& failure) {
+                    leg.status = e.status;
+                    leg.reason = e.phrase ? e.phrase : "";
+                    leg.fail(Outcome::auth, failure.what());
+                    finish();
+                    return;
+                }
+            }
+            if (e.status >= 300) {
+                if (!leg.status) {
+                    leg.status = e.status;
+                    leg.reason = e.phrase ? e.phrase : "";
+                }
+                if (leg.cancelled)
+                    leg.fail(Outcome::no_answer, fmt::format("not answered within --ring-timeout {} s (CANCEL sent)", options.ring_timeout));
+                else if (!e.received && e.status < 900)
+                    leg.fail(Outcome::no_answer, fmt::format("no answer from {}: {} {}", plan.proxy.empty() ? plan.target : plan.proxy,
+                                                             e.status, e.phrase ? e.phrase : ""));
+                else
+                    leg.fail(outcome_of_status(e.status), fmt::format("call rejected: {} {}", e.status, e.phrase ? e.phrase : ""));
+                leg.ended_by = leg.cancelled ? "cancel" : "reject";
+                finish();
+                return;
+            }
+            // 2xx: nua has sent the ACK (NUTAG_AUTOACK).
+            if (leg.answered_at)
+                return;
+            leg.answered_at = Leg::Clock::now();
+            leg.status = e.status;
+            leg.reason = e.phrase ? e.phrase : "";
+            no_answer.cancel();
+            ring.cancel();
+            if (const std::string error = parse_remote_sdp(payload_text(e.sip), leg.remote); !error.empty()) {
+                leg.fail(Outcome::negative, "unusable SDP answer: " + error);
+                hang_up("bad SDP answer");
+                return;
+            }
+            if (leg.rtp && !leg.remote.codecs.empty())
+                leg.rtp->start(leg.remote.address, leg.remote.port, leg.remote.codecs.front(), false, options.tone_hz);
+            hold.start(options.duration, [&] { hang_up("--duration elapsed"); });
+            return;
+        case nua_i_bye:
+            if (!leg.ended_at)
+                leg.ended_at = Leg::Clock::now();
+            if (leg.ended_by.empty())
+                leg.ended_by = "remote";
+            finish();
+            return;
+        case nua_i_invite: // a re-INVITE from the far end: the session stays as it is
+            nua_respond(leg.handle, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(offer.c_str()),
+                        TAG_END());
+            return;
+        case nua_r_prack:
+            if (e.status >= 200 && e.status < 300)
+                ++leg.pracks;
+            return;
+        case nua_r_bye:
+            if (e.status >= 200)
+                finish();
+            return;
+        case nua_i_state: {
+            int state = nua_callstate_init;
+            tl_gets(e.tags, NUTAG_CALLSTATE_REF(state), TAG_END());
+            if (state == nua_callstate_terminated)
+                finish();
+            return;
+        }
+        default:
+            return;
+        }
+    });
+
+    leg.handle = nua_handle(ua->nua(), &leg, NUTAG_URL(plan.target.c_str()), SIPTAG_TO_STR(plan.target.c_str()),
+                            TAG_IF(!route.empty(), NUTAG_INITIAL_ROUTE_STR(route.c_str())), TAG_END());
+    leg.invite_at = Leg::Clock::now();
+    nua_invite(leg.handle, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(offer.c_str()),
+               SIPTAG_HEADER_STR(ppi.c_str()), TAG_IF(options.rel100, SIPTAG_REQUIRE_STR("100rel")), TAG_END());
+    no_answer.start(options.timeout, [&] {
+        if (any_answer)
+            return;
+        leg.fail(Outcome::no_answer, fmt::format("no answer from {} within {} s", plan.proxy.empty() ? plan.target : plan.proxy,
+                                                 options.timeout));
+        finish();
+    });
+    ring.start(options.ring_timeout, [&] {
+        if (leg.answered_at)
+            return;
+        leg.cancelled = true;
+        nua_cancel(leg.handle, TAG_END());
+        guard.start(std::max(options.timeout, 1.0) + 1, [&] {
+            leg.fail(Outcome::no_answer, fmt::format("not answered within --ring-timeout {} s (no answer to CANCEL)",
+                                                     options.ring_timeout));
+            finish();
+        });
+    });
+    ua->run();
+    ua->set_handler(nullptr);
+    nua_handle_destroy(leg.handle);
+    leg.handle = nullptr;
+
+    out.event("call", call_fields(leg), call_text(leg));
+    if (leg.outcome != Outcome::ok)
+        throw Failure(leg.outcome, leg.error);
+    return Outcome::ok;
+}
+
+} // namespace imsp2p::call

@@ -1,0 +1,90 @@
+#include "call/sdp.hpp"
+
+#include <sofia-sip/sdp.h>
+#include <sofia-sip/su_alloc.h>
+
+#include <fmt/format.h>
+#include <strings.h>
+
+namespace imsp2p::call {
+
+std::vector<Codec> supported_codecs()
+{
+    return {{0, "PCMU", 8000}, {8, "PCMA", 8000}};
+}
+
+std::string build_sdp(const LocalMedia& local)
+{
+    const char* family = local.address.find(':') != std::string::npos ? "IP6" : "IP4";
+    std::string formats, maps;
+    for (const auto& codec : local.codecs) {
+        formats += fmt::format(" {}", codec.pt);
+        maps += fmt::format("a=rtpmap:{} {}/{}\r\n", codec.pt, codec.name, codec.rate);
+    }
+    if (local.telephone_event_pt >= 0) {
+        formats += fmt::format(" {}", local.telephone_event_pt);
+        maps += fmt::format("a=rtpmap:{0} telephone-event/8000\r\na=fmtp:{0} 0-16\r\n", local.telephone_event_pt);
+    }
+    return fmt::format("v=0\r\n"
+                       "o=- {0} {0} IN {1} {2}\r\n"
+                       "s=imsp2p\r\n"
+                       "c=IN {1} {2}\r\n"
+                       "t=0 0\r\n"
+                       "m=audio {3} RTP/AVP{4}\r\n"
+                       "{5}"
+                       "a=ptime:20\r\n"
+                       "a=sendrecv\r\n",
+                       local.session_id, family, local.address, local.port, formats, maps);
+}
+
+std::string parse_remote_sdp(const std::string& body, RemoteMedia& remote)
+{
+    if (body.empty())
+        return "no SDP";
+    auto* home = static_cast<su_home_t*>(su_home_new(sizeof(su_home_t)));
+    if (!home)
+        return "out of memory";
+    std::string error;
+    sdp_parser_t* parser = sdp_parse(home, body.data(), static_cast<issize_t>(body.size()), sdp_f_strict);
+    sdp_session_t* session = sdp_session(parser);
+    if (!session) {
+        const char* reason = sdp_parsing_error(parser);
+        error = fmt::format("malformed SDP: {}", reason ? reason : "unknown error");
+    } else {
+        const sdp_media_t* audio = nullptr;
+        for (const sdp_media_t* m = session->sdp_media; m; m = m->m_next)
+            if (m->m_type == sdp_media_audio && m->m_proto == sdp_proto_rtp) {
+                audio = m;
+                break;
+            }
+        if (!audio) {
+            error = "no RTP/AVP audio stream in the SDP";
+        } else {
+            const sdp_connection_t* c = audio->m_connections ? audio->m_connections : session->sdp_connection;
+            if (!c || !c->c_address)
+                error = "no connection address (c=) for the audio stream";
+            else
+                remote.address = c->c_address;
+            remote.port = static_cast<unsigned>(audio->m_port);
+            for (const sdp_rtpmap_t* map = audio->m_rtpmaps; map; map = map->rm_next) {
+                if (!map->rm_encoding)
+                    continue;
+                if (strcasecmp(map->rm_encoding, "telephone-event") == 0 && map->rm_rate == 8000) {
+                    if (remote.telephone_event_pt < 0)
+                        remote.telephone_event_pt = map->rm_pt;
+                    continue;
+                }
+                for (const auto& codec : supported_codecs())
+                    if (strcasecmp(map->rm_encoding, codec.name.c_str()) == 0 && map->rm_rate == codec.rate)
+                        remote.codecs.push_back({static_cast<int>(map->rm_pt), codec.name, codec.rate});
+            }
+            if (error.empty() && remote.port != 0 && remote.codecs.empty())
+                error = "no codec in common (ims-call supports PCMU and PCMA)";
+        }
+    }
+    sdp_parser_free(parser);
+    su_home_unref(home);
+    return error;
+}
+
+} // namespace imsp2p::call

@@ -1,0 +1,43 @@
+// swarm-publish: encrypt a file or directory into a publish directory, make a
+// torrent of the ciphertext, write the key, and optionally seed it.
+#pragma once
+
+#include "cli/outcome.hpp"
+#include "cli/output.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace imsp2p::swarm {
+
+struct PublishOptions {
+    std::string input;    // FILE or DIR
+    std::string out_dir;  // the publish directory
+    bool no_encrypt = false;
+    std::string key_file;    // default OUT/NAME.key
+    std::string license_out; // another copy of the Clear Key licence
+    bool show_key = false;
+    std::string content_id;  // default: 32 random hex digits
+    std::int64_t piece_size = 0;
+    bool v1_only = false;
+    bool v2_only = false;
+    bool private_flag = false;
+    std::vector<std::string> trackers;
+    std::vector<std::string> web_seeds;
+    std::string comment;
+    std::string creator;
+    int hashing_threads = 0;
+    bool seed = false;
+    bool reseed = false;
+    bool super_seed = false;  // BEP 16: each piece to one peer first  // seed an earlier publication in out_dir again
+    std::string listen;
+    std::vector<std::string> peers;
+    double seed_time = 0;
+    double ratio = 0;
+    double stats_interval = 1;
+};
+
+Outcome run_publish(const PublishOptions& options, cli::Output& out);
+
+} // namespace imsp2p::swarm

@@ -1,0 +1,87 @@
+// ims-call: IMS UE sessions — originate and answer calls with SDP and RTP, send MESSAGEs.
+#include "call/call_command.hpp"
+#include "cli/tool.hpp"
+
+int main(int argc, char** argv)
+{
+    using namespace imsp2p;
+    cli::Tool tool("ims-call", "Place and answer SIP/IMS calls with SDP and RTP, and send pager-mode MESSAGEs");
+    auto& app = tool.app();
+    call::CallOptions o;
+
+    app.add_option("target", o.target, "URI to call or send the MESSAGE to, e.g. sip:bob@ims.test")->type_name("URI");
+    app.add_option("--impu", o.impu, "Our public user identity (From), e.g. sip:alice@ims.test")->type_name("URI");
+    app.add_option("--impi", o.impi, "Private identity, the Digest username (default: user@domain of the IMPU)")
+        ->type_name("ID");
+    app.add_option("--password", o.password, "Digest password (prefer --subscribers: it stays out of ps)")
+        ->type_name("SECRET");
+    app.add_option("--subscribers", o.subscribers, "Subscriber CSV (impi,impus,auth,password,...) to take credentials from")
+        ->type_name("FILE");
+    app.add_option("--registration", o.registration,
+                   "The JSON output of ims-register (- for stdin): identity, local address, Service-Route, P-Associated-URI")
+        ->type_name("FILE");
+    app.add_option("--preferred-identity", o.preferred_identity,
+                   "P-Preferred-Identity (default: the first P-Associated-URI, else the IMPU)")
+        ->type_name("URI");
+    app.add_option("--proxy", o.proxy, "Outbound proxy (P-CSCF) every request is sent to")->type_name("URI");
+    app.add_option("--local", o.local, "Local ADDRESS[:PORT] to send from (default: the registration's, or the address that reaches the proxy)")
+        ->type_name("ADDR");
+    app.add_option("--user-agent", o.user_agent, "User-Agent header value")->type_name("TEXT");
+    app.add_option("--duration", o.duration, "Seconds to hold an answered call before BYE")
+        ->type_name("SECONDS")
+        ->check(CLI::Range(0.0, 86400.0))
+        ->capture_default_str();
+    app.add_option("--ring-timeout", o.ring_timeout, "Seconds to wait for the answer before CANCEL")
+        ->type_name("SECONDS")
+        ->check(cli::positive())
+        ->capture_default_str();
+    app.add_flag("--100rel", o.rel100,
+                 "Reliable provisional responses (RFC 3262): Require: 100rel on our INVITE; answering, a reliable 180");
+    app.add_option("--message", o.message, "Send TEXT in a pager-mode MESSAGE (RFC 3428) instead of calling")
+        ->type_name("TEXT");
+    tool.add_timeout(5.0, "Seconds to wait for a first answer to a request");
+
+    auto* load = app.add_option_group("Load mode", "Place calls to the target at a rate, signalling only");
+    load->add_option("--count", o.count, "Place N calls and print one summary (hold each for --duration)")
+        ->type_name("N")
+        ->check(cli::positive());
+    load->add_option("--rate", o.rate, "Calls started per second (default: as fast as --concurrency allows)")
+        ->type_name("PER_SECOND")
+        ->check(cli::positive());
+    load->add_option("--concurrency", o.concurrency, "Calls in progress at once at most (default: 1000)")
+        ->type_name("N")
+        ->check(cli::positive());
+
+    auto* answer = app.add_option_group("Answer mode", "Answer calls (UAS)");
+    answer->add_option("--listen", o.listen, "Receive calls and MESSAGEs on ADDRESS[:PORT] (default port 5060)")
+        ->type_name("ADDR");
+    answer->add_flag("--answer", o.answer, "Answer calls (200 OK) after --answer-delay; without it and --reject: ring only");
+    answer->add_option("--answer-delay", o.answer_delay, "Seconds of ringing before answering")
+        ->type_name("SECONDS")
+        ->check(CLI::Range(0.0, 3600.0));
+    answer->add_option("--reject", o.reject, "Reject calls with this final status (e.g. 486)")
+        ->type_name("CODE")
+        ->check(CLI::Range(300u, 699u));
+    answer->add_option("--max-calls", o.max_calls, "Exit after N calls have ended (default: at SIGINT/SIGTERM)")
+        ->type_name("N")
+        ->check(cli::positive());
+    answer->add_flag("--echo", o.echo, "Send the received audio back instead of a tone");
+
+    auto* media = app.add_option_group("Media", "RTP");
+    tool.choices(media->add_option("--media", o.media, "tone: send a G.711 tone and receive; none: signalling only")
+                     ->type_name("MODE")
+                     ->capture_default_str(),
+                 {"tone", "none"});
+    tool.choices(media->add_option("--codec", o.codec, "Offer or accept only this codec (default: PCMU and PCMA)")
+                     ->type_name("CODEC"),
+                 {"pcmu", "pcma"});
+    media->add_option("--tone", o.tone_hz, "Frequency of the tone, in Hz")
+        ->type_name("HZ")
+        ->check(CLI::Range(1u, 3999u))
+        ->capture_default_str();
+
+    return tool.run(argc, argv, [&] {
+        o.timeout = tool.common().timeout;
+        return call::run_call_command(o, tool.out());
+    });
+}
