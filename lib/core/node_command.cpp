@@ -6,6 +6,7 @@
 #include "core/node_metrics.hpp"
 #include "core/node_overlay.hpp"
 #include "core/proxy.hpp"
+#include "core/psi_command.hpp"
 #include "core/reg_event_server.hpp"
 #include "core/registrar.hpp"
 #include "core/request_router.hpp"
@@ -126,10 +127,15 @@ void record_registration(NodeMetrics& metrics, const RegistrarEvent& event)
     metrics.transaction("REGISTER", event.status);
 }
 
-// The commands of the control socket (`p2p-node deregister`).
-void serve_control(const nlohmann::json& request, ControlSocket::Reply reply, RegEventServer& reg_event, cli::Output& out)
+// The commands of the control socket (`p2p-node deregister`, `p2p-node psi`).
+void serve_control(const nlohmann::json& request, ControlSocket::Reply reply, RegEventServer& reg_event,
+                   LocationService& location, hss::SubscriberStore& store, cli::Output& out)
 {
     const std::string command = request.value("command", "");
+    if (command == "psi") {
+        serve_psi(request, std::move(reply), location, store, out);
+        return;
+    }
     if (command != "deregister") {
         reply({{"ok", false}, {"error", fmt::format("unknown command '{}'", command)}});
         return;
@@ -306,7 +312,7 @@ Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity)
     router.serve_proxy([&](nta_incoming_s* irq, const sip_s* sip) { proxy.handle(irq, sip); });
     ControlSocket control(stack, control_socket_path(options.state_dir),
                           [&](const nlohmann::json& request, ControlSocket::Reply reply) {
-                              serve_control(request, std::move(reply), reg_event, out);
+                              serve_control(request, std::move(reply), reg_event, location, store, out);
                           });
 
     std::vector<std::string> transports{config.transport};

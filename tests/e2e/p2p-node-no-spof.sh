@@ -2,7 +2,8 @@
 # No single point of failure: five core nodes on the managed overlay; 50
 # users register through random nodes; two nodes are killed (SIGKILL);
 # within 10 s every user is still reachable by MESSAGE through each surviving
-# node; a killed node restarts with the same node id and serves again.
+# node; a public service identity published through one node routes through
+# another; a killed node restarts with the same node id and serves again.
 # Hosts: 127.0.17.1-5 nodes (SIP 5060, DHT 4222), .10 the users' UA (sipp),
 # .11 the sender. Usage: p2p-node-no-spof.sh BUILD_DIR
 set -eu
@@ -61,6 +62,18 @@ done
 
 message_all 127.0.17.1 127.0.17.2 127.0.17.3 127.0.17.4 127.0.17.5 &&
   pass "every user is reachable through every node" || fail "some users were unreachable before the failure"
+
+# A public service identity published through one node routes through another.
+run "$build/tools/p2p-node" psi sip:drm@ims.test sip:drm@127.0.17.10:5070 --state-dir "$TEST_TMP/p2p-n3" --expires 600
+expect_exit 0 "p2p-node psi publishes sip:drm@ims.test through n3"
+psi_routes() {
+  "$(dirname "$0")/../lib/sip_send.py" 127.0.17.11 127.0.17.4:5060 MESSAGE sip:drm@ims.test sip:probe@elsewhere.test |
+    grep -q "^SIP/2.0 200"
+}
+wait_for 10 psi_routes && pass "a MESSAGE to the PSI through n4 reaches its server" || fail "the PSI did not route through n4"
+run "$build/tools/p2p-node" psi sip:u1@ims.test sip:x@127.0.17.10 --state-dir "$TEST_TMP/p2p-n3"
+expect_exit 1 "a subscriber's IMPU is not published as a PSI"
+expect_stderr_line "the node refused: sip:u1@ims.test is a subscriber.s identity" "the refusal says why"
 
 # A node whose certificate comes from a CA of its own joins the DHT, but the
 # bindings it writes (u2 pointing at mallory's address) are never used.

@@ -3,6 +3,7 @@
 #include "cli/tool.hpp"
 #include "core/ca_command.hpp"
 #include "core/node_command.hpp"
+#include "core/psi_command.hpp"
 
 int main(int argc, char** argv)
 {
@@ -92,7 +93,19 @@ int main(int argc, char** argv)
                      ->type_name("EVENT")
                      ->capture_default_str(),
                  {"deactivated", "rejected"});
-    tool.add_timeout(5.0, "Seconds to wait for a running node's answer (deregister)");
+
+    core::PsiOptions psi;
+    auto* psi_command = app.add_subcommand("psi", "Publish a public service identity on a running node: any core node "
+                                                  "then routes it to TARGET");
+    psi_command->fallthrough();
+    psi_command->add_option("psi", psi.psi, "The public service identity, e.g. sip:drm@ims.test")->required()->type_name("PSI");
+    psi_command->add_option("target", psi.target, "SIP URI of the server hosting it")->required()->type_name("URI");
+    psi_command->add_option("--state-dir", psi.state_dir, "State directory of the running node")->type_name("DIR");
+    psi_command->add_option("--expires", psi.expires, "How long the publication lasts, in seconds; 0 withdraws it")
+        ->type_name("SECONDS")
+        ->check(CLI::Range(0u, 4294967u))
+        ->capture_default_str();
+    tool.add_timeout(5.0, "Seconds to wait for a running node's answer (deregister, psi)");
 
     return tool.run(argc, argv, [&] {
         if (*ca_init)
@@ -101,6 +114,8 @@ int main(int argc, char** argv)
             return core::run_ca_issue(ca, tool.out());
         if (*deregister)
             return core::run_deregister(d, tool.out(), tool.common().timeout);
+        if (*psi_command)
+            return core::run_psi(psi, tool.out(), tool.common().timeout);
         return core::run_node(o, tool.out(), tool.common().verbosity);
     });
 }
