@@ -7,7 +7,7 @@
 // lookup through a location service with its lookup cache. Prints one JSON line; bench/overlay-lookup makes
 // the table. Usage: overlay-lookup-bench ADDRESS BASE_PORT NODES [BINDINGS] [LOOKUPS]
 #include "core/dht_location.hpp"
-#include "dht/overlay_ca.hpp"
+#include "dht/overlay_key.hpp"
 #include "dht/simulated_overlay.hpp"
 #include "dht/socket_hub.hpp"
 #include "util/histogram.hpp"
@@ -52,8 +52,8 @@ int run(int argc, char** argv)
     const unsigned bindings = argc > 4 ? std::stoul(argv[4]) : 200;
     const unsigned lookups = argc > 5 ? std::stoul(argv[5]) : 500;
 
-    const auto ca = dht::OverlayCa::create("bench CA", std::chrono::hours(24));
-    auto verifier = std::make_shared<const dht::Verifier>(ca.credential().cert_ptr());
+    const auto key = dht::OverlayKey::generate();
+    auto verifier = std::make_shared<const dht::Verifier>(key);
     dht::OverlayConfig config;
     config.name = "bench";
     config.address = address;
@@ -64,7 +64,7 @@ int run(int argc, char** argv)
     dht::OverlayNode front(config);
     const auto start = Clock::now();
     dht::SimulatedOverlay overlay(config, nodes - 1, front);
-    dht::RecordSigner probe_signer(ca.issue("prober", std::chrono::hours(24)));
+    dht::RecordSigner probe_signer(key, "prober");
     const auto ready = overlay.wait_ready(
         [&](const std::string& key) {
             const auto now = std::time(nullptr);
@@ -81,9 +81,9 @@ int run(int argc, char** argv)
         return config;
     };
     auto inline_post = [](std::function<void()> work) { work(); };
-    core::DhtLocation location(front, dht::RecordSigner(ca.issue("bench", std::chrono::hours(24))), verifier, inline_post,
+    core::DhtLocation location(front, dht::RecordSigner(key, "bench"), verifier, inline_post,
                                location_config(0));
-    core::DhtLocation cached(front, dht::RecordSigner(ca.issue("bench-cached", std::chrono::hours(24))), verifier,
+    core::DhtLocation cached(front, dht::RecordSigner(key, "bench-cached"), verifier,
                              inline_post, location_config(4096));
     unsigned stored = 0;
     for (unsigned i = 0; i < bindings; ++i) {

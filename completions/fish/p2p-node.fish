@@ -21,7 +21,7 @@ complete -c p2p-node -l peer -x -d 'Route requests for another DOMAIN to a proxy
 complete -c p2p-node -l dht -x -d 'Join the managed overlay the DHT nodes local ADDRESSPORT (port default 4222)'
 complete -c p2p-node -l bootstrap -x -d 'HOSTPORT of an overlay node to join through (repeatable)'
 complete -c p2p-node -l network-id -x -d 'The overlays private network id'
-complete -c p2p-node -l credentials -r -F -d 'Directory with ca.crt and this nodes NAME.crt/NAME.key'
+complete -c p2p-node -l credentials -r -F -d 'Directory with ca.crt, overlay.key and this nodes NAME.crt/NAME.key'
 complete -c p2p-node -l node-name -x -d 'This nodes name the CN of its certificate'
 complete -c p2p-node -l nodes -x -d 'Simulation mode run N DHT nodes in this process (this one and N-1 on the next ports), for overlays of 64-1024 nodes on one machine'
 complete -c p2p-node -l lookup-cache -x -d 'AORs whose lookups are answered from memory, kept current by overlay listens (0 read the DHT every time)'

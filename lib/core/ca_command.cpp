@@ -1,6 +1,7 @@
 #include "core/ca_command.hpp"
 
 #include "dht/overlay_ca.hpp"
+#include "dht/overlay_key.hpp"
 
 #include <fmt/format.h>
 
@@ -35,10 +36,13 @@ Outcome run_ca_init(const CaOptions& options, cli::Output& out)
     if (error)
         throw Failure(Outcome::local, fmt::format("cannot create {}: {}", dir.string(), error.message()));
     const std::string name = options.name.empty() ? "imsp2p testbed CA" : options.name;
+    dht::OverlayKey::generate().save(dir / "overlay.key");
     dht::OverlayCa::create(name, days(options.days)).save(dir);
-    out.event("ca_created", {{"dir", dir.string()}, {"name", name}, {"days", options.days}, {"certificate", (dir / "ca.crt").string()}},
-              fmt::format("created CA '{}' in {} (valid {} days): hand ca.crt to every node, keep ca.key", name,
-                          dir.string(), options.days));
+    out.event("ca_created",
+              {{"dir", dir.string()}, {"name", name}, {"days", options.days}, {"certificate", (dir / "ca.crt").string()},
+               {"overlay_key", (dir / "overlay.key").string()}},
+              fmt::format("created CA '{}' in {} (valid {} days): hand ca.crt and overlay.key to every node, keep ca.key",
+                          name, dir.string(), options.days));
     return Outcome::ok;
 }
 

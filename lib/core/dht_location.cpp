@@ -61,9 +61,17 @@ struct DhtLocation::Shared : std::enable_shared_from_this<Shared> {
     std::atomic<std::uint64_t> malformed{0};
     std::atomic<std::uint64_t> last_seq{0};
     std::unique_ptr<LookupCache> cache; // null: every lookup reads the overlay
+    // The payload of this location service's change notices: the cache needs
+    // no notice of what this process wrote itself (write() merged it), and
+    // node names alone could be shared by mistake.
+    const Bytes notice_tag;
 
     Shared(dht::OverlayNode& o, dht::RecordSigner s, std::shared_ptr<const dht::Verifier> v, Post p, DhtLocationConfig c)
-        : overlay(o), signer(std::move(s)), verifier(std::move(v)), post(std::move(p)), config(std::move(c))
+        : overlay(o), signer(std::move(s)), verifier(std::move(v)), post(std::move(p)), config(std::move(c)),
+          notice_tag([] {
+              const auto tag = random_bytes(8);
+              return Bytes(tag.begin(), tag.end());
+          }())
     {
     }
 
@@ -78,7 +86,7 @@ struct DhtLocation::Shared : std::enable_shared_from_this<Shared> {
             const auto now = unix_now(config.clock);
             return std::any_of(values.begin(), values.end(), [&](const dht::RawValue& value) {
                 const auto checked = verifier->check(value.data, key, now);
-                return checked.ok() && checked.record.kind == notice_kind;
+                return checked.ok() && checked.record.kind == notice_kind && checked.record.payload != notice_tag;
             });
         };
         auto reread = [this](const std::string& aor) {
@@ -97,7 +105,7 @@ struct DhtLocation::Shared : std::enable_shared_from_this<Shared> {
     {
         const auto now = unix_now(config.clock);
         const auto key = notice_key(aor);
-        auto bytes = signer.sign({key, notice_kind, {}, next_seq(0), now + dht::OverlayNode::notice_lifetime.count(), {}});
+        auto bytes = signer.sign({key, notice_kind, notice_tag, next_seq(0), now + dht::OverlayNode::notice_lifetime.count(), {}});
         std::uint64_t id = 0;
         while (id == 0)
             id = static_cast<std::uint64_t>(random_below(std::numeric_limits<std::size_t>::max()));
@@ -156,6 +164,23 @@ struct DhtLocation::Shared : std::enable_shared_from_this<Shared> {
         });
     }
 
+    // The view a change is computed from: the cache's when it can serve the
+    // AOR (kept current by other nodes' notices; this node's own writes are
+    // merged as they are acknowledged), a read otherwise. Saves a DHT round
+    // trip per refresh. A lost notice leaves the view stale until the cache's
+    // background read: a write from it still carries a sequence number above
+    // what this node knew (next_seq) and the current time, so at worst a slot
+    // evicted elsewhere in that window is not tombstoned twice.
+    void read_for_write(const std::string& aor, std::function<void(bool ok, View view)> then)
+    {
+        if (cache)
+            if (auto view = cache->find(aor)) {
+                post([then, view = std::move(*view)] { then(true, view); });
+                return;
+            }
+        read(aor, std::move(then));
+    }
+
     // Runs on OpenDHT's thread: keeps the valid records, newest per slot.
     View verified(const std::string& aor, const std::vector<dht::RawValue>& values, std::vector<DroppedValue>& dropped)
     {
@@ -167,7 +192,7 @@ struct DhtLocation::Shared : std::enable_shared_from_this<Shared> {
                 continue;
             if (!checked.ok()) {
                 ++forged;
-                dropped.push_back({aor, std::string(dht::verdict_name(checked.verdict)), checked.why, checked.signer_name});
+                dropped.push_back({aor, std::string(dht::verdict_name(checked.verdict)), checked.why, checked.writer});
                 continue;
             }
             if (checked.record.kind != binding_kind)
@@ -175,7 +200,7 @@ struct DhtLocation::Shared : std::enable_shared_from_this<Shared> {
             auto payload = decode_binding(checked.record.payload);
             if (!payload) {
                 ++malformed;
-                dropped.push_back({aor, "malformed-payload", "not a binding", checked.signer_name});
+                dropped.push_back({aor, "malformed-payload", "not a binding", checked.writer});
                 continue;
             }
             auto& entry = view[value.id];
@@ -319,7 +344,7 @@ DhtLocation::~DhtLocation()
 void DhtLocation::bind(const std::string& aor, Binding binding, Done done)
 {
     auto self = shared_;
-    self->read(aor, [self, aor, binding = std::move(binding), done](bool ok, View view) {
+    self->read_for_write(aor, [self, aor, binding = std::move(binding), done](bool ok, View view) {
         if (!ok) {
             done({false, fmt::format("the overlay did not answer the lookup of {}", aor), {}});
             return;
@@ -344,7 +369,7 @@ void DhtLocation::bind(const std::string& aor, Binding binding, Done done)
 void DhtLocation::unbind(const std::string& aor, const std::string& contact, const std::string& instance, Done done)
 {
     auto self = shared_;
-    self->read(aor, [self, aor, contact, instance, done](bool ok, View view) {
+    self->read_for_write(aor, [self, aor, contact, instance, done](bool ok, View view) {
         if (!ok) {
             done({false, fmt::format("the overlay did not answer the lookup of {}", aor), {}});
             return;
@@ -356,7 +381,7 @@ void DhtLocation::unbind(const std::string& aor, const std::string& contact, con
 void DhtLocation::unbind_all(const std::string& aor, Done done)
 {
     auto self = shared_;
-    self->read(aor, [self, aor, done](bool ok, View view) {
+    self->read_for_write(aor, [self, aor, done](bool ok, View view) {
         if (!ok) {
             done({false, fmt::format("the overlay did not answer the lookup of {}", aor), {}});
             return;

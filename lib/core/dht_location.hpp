@@ -25,12 +25,12 @@
 namespace imsp2p::core {
 
 // A value the reader refused: its key, why (verdict_name or
-// "malformed-payload"), details, and the CN of the signer when known.
+// "malformed-payload"), details, and the writer the value names.
 struct DroppedValue {
     std::string aor;
     std::string verdict;
     std::string why;
-    std::string signer;
+    std::string writer;
 };
 
 struct DhtLocationConfig {

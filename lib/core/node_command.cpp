@@ -239,9 +239,9 @@ Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity)
     if (!options.overlay.dht.empty()) {
         overlay = std::make_unique<NodeOverlay>(options.overlay, options.state_dir, stack, [&](const DroppedValue& dropped) {
             emit("dropped_forged_value",
-                 {{"aor", dropped.aor}, {"verdict", dropped.verdict}, {"why", dropped.why}, {"signer", dropped.signer}},
-                 fmt::format("dropped a value for {} from the overlay: {} ({}; signer '{}')", dropped.aor, dropped.verdict,
-                             dropped.why, dropped.signer));
+                 {{"aor", dropped.aor}, {"verdict", dropped.verdict}, {"why", dropped.why}, {"writer", dropped.writer}},
+                 fmt::format("dropped a value for {} from the overlay: {} ({}; writer '{}')", dropped.aor, dropped.verdict,
+                             dropped.why, dropped.writer));
         });
         const auto stats = overlay->overlay().stats();
         emit("joined",

@@ -2,6 +2,7 @@
 
 #include "cli/outcome.hpp"
 #include "dht/overlay_ca.hpp"
+#include "dht/overlay_key.hpp"
 #include "dht/socket_hub.hpp"
 #include "sip/host_port.hpp"
 
@@ -33,8 +34,11 @@ NodeOverlay::NodeOverlay(const OverlayOptions& options, const std::filesystem::p
 {
     const std::filesystem::path dir = options.credentials;
     auto ca = dht::load_certificate(dir / "ca.crt");
-    auto credential = dht::load_node_credential(dir, options.node_name, ca.get());
-    auto verifier = std::make_shared<const dht::Verifier>(ca);
+    // The certificate still gates who runs a core node (and names it); the
+    // overlay key is what makes its records count (signed_record.hpp).
+    const auto credential = dht::load_node_credential(dir, options.node_name, ca.get());
+    const auto key = dht::OverlayKey::load(dir / "overlay.key");
+    auto verifier = std::make_shared<const dht::Verifier>(key);
 
     const auto bind = sip::parse_host_port(options.dht, "--dht");
     dht::OverlayConfig config;
@@ -45,14 +49,14 @@ NodeOverlay::NodeOverlay(const OverlayOptions& options, const std::filesystem::p
     config.bootstrap = options.bootstrap;
     config.state_dir = state_dir / "dht";
     config.verifier = verifier;
-    if (options.nodes > 1) {
-        hub_ = dht::SocketHub::create();
-        config.hub = hub_;
-    }
+    // Our socket rather than OpenDHT's, for the simulated nodes (one epoll
+    // thread for all) and for the larger receive buffer (socket_hub.cpp).
+    hub_ = dht::SocketHub::create();
+    config.hub = hub_;
     overlay_ = std::make_unique<dht::OverlayNode>(config);
     if (options.nodes > 1) {
         simulated_ = std::make_unique<dht::SimulatedOverlay>(config, options.nodes - 1, *overlay_);
-        probe_signer_ = std::make_unique<dht::RecordSigner>(dht::load_node_credential(dir, options.node_name, ca.get()));
+        probe_signer_ = std::make_unique<dht::RecordSigner>(key, credential.name());
     }
 
     DhtLocationConfig location_config;
@@ -60,7 +64,7 @@ NodeOverlay::NodeOverlay(const OverlayOptions& options, const std::filesystem::p
     location_config.on_dropped = std::move(on_dropped);
     location_config.lookup_cache = options.lookup_cache;
     location_ = std::make_unique<DhtLocation>(
-        *overlay_, dht::RecordSigner(std::move(credential)), verifier,
+        *overlay_, dht::RecordSigner(key, credential.name()), verifier,
         [this](std::function<void()> work) { mailbox_.post(std::move(work)); }, location_config);
 }
 

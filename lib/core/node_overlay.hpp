@@ -54,7 +54,7 @@ public:
 
 private:
     sip::Mailbox mailbox_;                 // first: it outlives the overlay's callbacks
-    std::shared_ptr<dht::SocketHub> hub_;  // simulation mode only; outlives every node on it
+    std::shared_ptr<dht::SocketHub> hub_;  // the DHT sockets; outlives every node on it
     std::unique_ptr<dht::OverlayNode> overlay_;
     std::unique_ptr<dht::SimulatedOverlay> simulated_;
     std::unique_ptr<dht::RecordSigner> probe_signer_;

@@ -126,11 +126,15 @@ OverlayNode::OverlayNode(OverlayConfig config) : config_(std::move(config))
     }
 
     // Loopback-friendly and private (NOTES-deps.md): IPv4 on the given address
-    // only, our network id, no per-peer rate limit (testbed peers share IPs).
+    // only, our network id, no per-peer rate limit (testbed peers share IPs)
+    // and no global one: OpenDHT's default dropped core-to-core requests
+    // silently at ~1,000 registrations/s (core-register benchmark), each drop
+    // costing the requester a 1 s timeout.
     ::dht::DhtRunner::Config dht_config;
     dht_config.dht_config.node_config.node_id = id;
     dht_config.dht_config.node_config.network = config_.network_id;
     dht_config.dht_config.node_config.max_peer_req_per_sec = -1;
+    dht_config.dht_config.node_config.max_req_per_sec = -1;
     dht_config.threaded = true;
     dht_config.bind4 = ::dht::SockAddr(reinterpret_cast<const sockaddr*>(&sin), sizeof sin);
     runner_ = std::make_unique<Runner>();

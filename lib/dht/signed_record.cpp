@@ -3,15 +3,15 @@
 #include "cli/outcome.hpp"
 
 #include <fmt/format.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/x509.h>
+#include <openssl/crypto.h>
+
+#include <algorithm>
 
 namespace imsp2p::dht {
 namespace {
 
-constexpr std::uint8_t magic[4] = {'I', 'M', 'R', '1'};
-constexpr std::size_t signature_size = 64; // Ed25519
+constexpr std::uint8_t magic[4] = {'I', 'M', 'R', '2'};
+constexpr std::size_t trailer_size = overlay_key_id_size + overlay_mac_size;
 
 void put_be(Bytes& out, std::uint64_t value, int bytes)
 {
@@ -19,27 +19,28 @@ void put_be(Bytes& out, std::uint64_t value, int bytes)
         out.push_back(static_cast<std::uint8_t>(value >> (8 * i)));
 }
 
-void put_field(Bytes& out, const std::uint8_t* data, std::size_t size, int length_bytes)
+void put_field(Bytes& out, const void* data, std::size_t size, int length_bytes)
 {
     put_be(out, size, length_bytes);
-    out.insert(out.end(), data, data + size);
+    const auto* bytes = static_cast<const std::uint8_t*>(data);
+    out.insert(out.end(), bytes, bytes + size);
 }
 
-// Everything the signature covers, in one fixed order: the same record always
-// encodes to the same bytes.
+// Everything the MAC covers but the key id, in one fixed order: the same
+// record always encodes to the same bytes.
 Bytes encode_fields(const Record& r)
 {
     if (r.key.size() > max_key_size || r.kind.size() > 255 || r.payload.size() > max_payload_size ||
-        r.signer.size() > max_signer_size)
+        r.writer.size() > max_writer_size)
         throw Failure(Outcome::local, fmt::format("record for {} exceeds the size limits", r.key));
     Bytes out(std::begin(magic), std::end(magic));
-    out.reserve(64 + r.key.size() + r.kind.size() + r.payload.size() + r.signer.size() + signature_size);
-    put_field(out, reinterpret_cast<const std::uint8_t*>(r.key.data()), r.key.size(), 2);
-    put_field(out, reinterpret_cast<const std::uint8_t*>(r.kind.data()), r.kind.size(), 1);
+    out.reserve(64 + r.key.size() + r.kind.size() + r.payload.size() + r.writer.size() + trailer_size);
+    put_field(out, r.key.data(), r.key.size(), 2);
+    put_field(out, r.kind.data(), r.kind.size(), 1);
     put_field(out, r.payload.data(), r.payload.size(), 4);
     put_be(out, r.seq, 8);
     put_be(out, static_cast<std::uint64_t>(r.expires), 8);
-    put_field(out, r.signer.data(), r.signer.size(), 2);
+    put_field(out, r.writer.data(), r.writer.size(), 1);
     return out;
 }
 
@@ -69,33 +70,19 @@ struct Reader {
     }
 };
 
-std::string fingerprint(const Bytes& der)
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    if (EVP_Digest(der.data(), der.size(), md, &size, EVP_sha256(), nullptr) != 1)
-        throw Failure(Outcome::local, "SHA-256 failed");
-    return std::string(reinterpret_cast<char*>(md), size);
-}
-
-std::time_t to_time(const ASN1_TIME* time)
-{
-    std::tm tm{};
-    return time && ASN1_TIME_to_tm(time, &tm) == 1 ? timegm(&tm) : 0;
-}
-
 } // namespace
 
-Bytes encode_record(const Record& record, const Bytes& signature)
+Bytes encode_record(const Record& record, const OverlayKeyId& key_id, const OverlayMac& mac)
 {
     Bytes out = encode_fields(record);
-    out.insert(out.end(), signature.begin(), signature.end());
+    out.insert(out.end(), key_id.begin(), key_id.end());
+    out.insert(out.end(), mac.begin(), mac.end());
     return out;
 }
 
 std::optional<SignedRecord> decode_record(std::span<const std::uint8_t> data)
 {
-    if (data.size() < sizeof magic + signature_size || !std::equal(std::begin(magic), std::end(magic), data.begin()))
+    if (data.size() < sizeof magic + trailer_size || !std::equal(std::begin(magic), std::end(magic), data.begin()))
         return std::nullopt;
     Reader in{data, sizeof magic};
     SignedRecord out;
@@ -104,38 +91,31 @@ std::optional<SignedRecord> decode_record(std::span<const std::uint8_t> data)
     const auto payload = in.field(4, max_payload_size);
     out.record.seq = in.number(8);
     out.record.expires = static_cast<std::int64_t>(in.number(8));
-    const auto signer = in.field(2, max_signer_size);
-    if (!in.ok || data.size() - in.at != signature_size)
+    const auto writer = in.field(1, max_writer_size);
+    if (!in.ok || data.size() - in.at != trailer_size)
         return std::nullopt;
     out.record.key.assign(key.begin(), key.end());
     out.record.kind.assign(kind.begin(), kind.end());
     out.record.payload.assign(payload.begin(), payload.end());
-    out.record.signer.assign(signer.begin(), signer.end());
-    out.signature.assign(data.begin() + static_cast<std::ptrdiff_t>(in.at), data.end());
+    out.record.writer.assign(writer.begin(), writer.end());
+    std::copy_n(data.begin() + static_cast<std::ptrdiff_t>(in.at), out.key_id.size(), out.key_id.begin());
+    std::copy_n(data.end() - static_cast<std::ptrdiff_t>(out.mac.size()), out.mac.size(), out.mac.begin());
     return out;
 }
 
-RecordSigner::RecordSigner(Credential credential)
-    : credential_(std::move(credential)), der_(credential_.cert_der()), name_(credential_.name())
+RecordSigner::RecordSigner(OverlayKey key, std::string name) : key_(std::move(key)), name_(std::move(name))
 {
-    if (!credential_.key() || EVP_PKEY_get_id(credential_.key()) != EVP_PKEY_ED25519)
-        throw Failure(Outcome::usage, fmt::format("the credential of {} is not an Ed25519 key", name_));
+    if (name_.empty() || name_.size() > max_writer_size)
+        throw Failure(Outcome::usage, "a record writer needs a name of 1 to 255 bytes");
 }
 
 Bytes RecordSigner::sign(Record record) const
 {
-    record.signer = der_;
+    record.writer = name_;
     Bytes out = encode_fields(record);
-    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-    std::size_t size = signature_size;
-    out.resize(out.size() + signature_size);
-    const std::size_t signed_size = out.size() - signature_size;
-    if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, credential_.key()) != 1 ||
-        EVP_DigestSign(ctx.get(), out.data() + signed_size, &size, out.data(), signed_size) != 1 ||
-        size != signature_size) {
-        ERR_clear_error();
-        throw Failure(Outcome::local, fmt::format("cannot sign a record for {}", record.key));
-    }
+    out.insert(out.end(), key_.id().begin(), key_.id().end());
+    const auto mac = key_.mac(out);
+    out.insert(out.end(), mac.begin(), mac.end());
     return out;
 }
 
@@ -146,69 +126,10 @@ std::string_view verdict_name(Verdict verdict)
     case Verdict::malformed: return "malformed";
     case Verdict::expired: return "expired";
     case Verdict::wrong_key: return "wrong-key";
-    case Verdict::untrusted_signer: return "untrusted-signer";
-    case Verdict::bad_signature: return "bad-signature";
+    case Verdict::unknown_overlay_key: return "unknown-overlay-key";
+    case Verdict::bad_mac: return "bad-mac";
     }
     return "malformed";
-}
-
-Verifier::Verifier(X509Ptr ca, std::size_t cache_size)
-    : ca_(std::move(ca)), cache_size_(std::max<std::size_t>(1, cache_size))
-{
-    if (!ca_)
-        throw Failure(Outcome::usage, "the verifier needs the overlay CA certificate");
-}
-
-std::shared_ptr<const Verifier::Signer> Verifier::signer(const Bytes& der, std::time_t now, std::string& why,
-                                                         std::string& name) const
-{
-    const auto print = fingerprint(der);
-    std::shared_ptr<const Signer> found;
-    {
-        std::lock_guard lock(mutex_);
-        if (const auto it = cache_.find(print); it != cache_.end())
-            found = it->second;
-    }
-    if (found) {
-        name = found->name;
-        if (now < found->not_before || now > found->not_after) {
-            why = fmt::format("certificate of {} not valid now", found->name);
-            return nullptr;
-        }
-        return found;
-    }
-    // Not seen yet: the full X.509 check. Refusals are not remembered, so a
-    // flood of junk certificates cannot push the good ones out of the cache.
-    const auto cert = certificate_from_der(der);
-    if (!cert) {
-        why = "signer certificate unreadable";
-        return nullptr;
-    }
-    name = certificate_name(cert.get());
-    if (EVP_PKEY_get_id(X509_get0_pubkey(cert.get())) != EVP_PKEY_ED25519) {
-        why = "signer key is not Ed25519";
-        return nullptr;
-    }
-    if (auto reason = verify_issued(ca_.get(), cert.get(), now); !reason.empty()) {
-        why = fmt::format("signer {}: {}", name, reason);
-        return nullptr;
-    }
-    auto entry = std::make_shared<Signer>();
-    EVP_PKEY* key = X509_get0_pubkey(cert.get());
-    EVP_PKEY_up_ref(key);
-    entry->key.reset(key, EVP_PKEY_free);
-    entry->not_before = std::max(to_time(X509_get0_notBefore(cert.get())), to_time(X509_get0_notBefore(ca_.get())));
-    entry->not_after = std::min(to_time(X509_get0_notAfter(cert.get())), to_time(X509_get0_notAfter(ca_.get())));
-    entry->name = name;
-    std::lock_guard lock(mutex_);
-    if (cache_.emplace(print, entry).second) {
-        order_.push_back(print);
-        if (order_.size() > cache_size_) {
-            cache_.erase(order_.front());
-            order_.pop_front();
-        }
-    }
-    return entry;
 }
 
 Checked Verifier::check(std::span<const std::uint8_t> data, std::time_t now) const
@@ -220,22 +141,21 @@ Checked Verifier::check(std::span<const std::uint8_t> data, std::time_t now) con
         return out;
     }
     out.record = std::move(decoded->record);
+    out.writer = out.record.writer;
     if (out.record.expires <= now) {
         out.verdict = Verdict::expired;
         return out;
     }
-    const auto signer = this->signer(out.record.signer, now, out.why, out.signer_name);
-    if (!signer) {
-        out.verdict = Verdict::untrusted_signer;
+    if (decoded->key_id != key_.id()) {
+        out.verdict = Verdict::unknown_overlay_key;
+        out.why = fmt::format("under overlay key {}, not ours ({})", to_hex(decoded->key_id.data(), decoded->key_id.size()),
+                              to_hex(key_.id().data(), key_.id().size()));
         return out;
     }
-    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-    const std::size_t signed_size = data.size() - signature_size;
-    if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, signer->key.get()) != 1 ||
-        EVP_DigestVerify(ctx.get(), decoded->signature.data(), signature_size, data.data(), signed_size) != 1) {
-        ERR_clear_error();
-        out.verdict = Verdict::bad_signature;
-        out.why = fmt::format("signature does not match (signer {})", signer->name);
+    const auto expected = key_.mac(data.first(data.size() - overlay_mac_size));
+    if (CRYPTO_memcmp(expected.data(), decoded->mac.data(), expected.size()) != 0) {
+        out.verdict = Verdict::bad_mac;
+        out.why = fmt::format("MAC does not match (writer claims to be {})", out.writer);
         return out;
     }
     out.verdict = Verdict::ok;
@@ -250,12 +170,6 @@ Checked Verifier::check(std::span<const std::uint8_t> data, std::string_view key
         out.why = fmt::format("written for {}", out.record.key);
     }
     return out;
-}
-
-std::size_t Verifier::cached_signers() const
-{
-    std::lock_guard lock(mutex_);
-    return cache_.size();
 }
 
 } // namespace imsp2p::dht

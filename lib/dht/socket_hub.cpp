@@ -133,6 +133,13 @@ std::unique_ptr<::dht::net::DatagramSocket> SocketHub::open(const ::dht::SockAdd
     const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         throw Failure(Outcome::local, fmt::format("socket hub: cannot open a UDP socket: {}", std::strerror(errno)));
+    // Bursts of a registration storm arrive faster than one thread drains
+    // them: the kernel's default 208 KiB receive buffer overflowed under the
+    // core-register benchmark (UdpRcvbufErrors), and every lost datagram
+    // costs a request timeout. Beyond rmem_max only with CAP_NET_ADMIN.
+    const int buffer = 4 << 20;
+    if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buffer, sizeof buffer) != 0)
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer);
     if (::bind(fd, bind.get(), bind.getLength()) < 0) {
         const int error = errno;
         ::close(fd);

@@ -75,7 +75,7 @@ run "$build/tools/p2p-node" psi sip:u1@ims.test sip:x@127.0.17.10 --state-dir "$
 expect_exit 1 "a subscriber's IMPU is not published as a PSI"
 expect_stderr_line "the node refused: sip:u1@ims.test is a subscriber.s identity" "the refusal says why"
 
-# A node whose certificate comes from a CA of its own joins the DHT, but the
+# A node whose certificate and overlay key come from a CA of its own joins the DHT, but the
 # bindings it writes (u2 pointing at mallory's address) are never used.
 "$build/tools/p2p-node" ca init --dir "$TEST_TMP/evil-ca" --name "mallory's CA" >/dev/null
 "$build/tools/p2p-node" ca issue evil --dir "$TEST_TMP/evil-ca" >/dev/null
@@ -88,9 +88,9 @@ message_all 127.0.17.3 && pass "its forged binding for u2 is not used: u2 still 
   fail "a forged binding diverted a MESSAGE"
 # Our nodes' store policy refuses the forged value, so a reader meets it only
 # when the intruder itself answers a lookup: either way it is not used.
-echo "info: forged values dropped by readers: $(cat "$TEST_TMP"/p2p-n*/stdout | grep -c '"event":"dropped_forged_value".*"signer":"evil"' || true)"
-grep -q '"event":"dropped_forged_value".*"verdict":"untrusted-signer"' "$TEST_TMP/p2p-evil/stdout" &&
-  pass "the intruder, for its part, drops the real nodes' values (its CA is not theirs)" ||
+echo "info: forged values dropped by readers: $(cat "$TEST_TMP"/p2p-n*/stdout | grep -c '"event":"dropped_forged_value".*"writer":"evil"' || true)"
+grep -q '"event":"dropped_forged_value".*"verdict":"unknown-overlay-key"' "$TEST_TMP/p2p-evil/stdout" &&
+  pass "the intruder, for its part, drops the real nodes' values (its overlay key is not theirs)" ||
   fail "the intruder's node never checked a value"
 p2p_node_stop evil
 

@@ -207,7 +207,7 @@ TEST_CASE("an AOR holds a bounded number of bindings in the overlay", "[dht]")
 TEST_CASE("a binding forged by a node outside the CA is never returned, and is counted", "[dht]")
 {
     const test::TestPki pki;
-    const test::TestPki rogue("self-made CA");
+    const test::TestPki rogue; // a self-made CA, with its own overlay key
     test::TestOverlay overlay(3, 40, 0x1a5e0012, pki.verifier, pki.signer("probe"));
     // A node that stores whatever comes (as a plain dhtnode would): readers
     // must check what they read, not trust the store policy.
@@ -248,9 +248,9 @@ TEST_CASE("a binding forged by a node outside the CA is never returned, and is c
     genuine_only(a);
     CHECK(c.location.dropped_forged() >= 2); // the hijack and mallory's
     REQUIRE_FALSE(c.dropped.empty());
-    CHECK(c.dropped.front().verdict == "untrusted-signer");
+    CHECK(c.dropped.front().verdict == "unknown-overlay-key");
     CHECK(c.dropped.front().aor == aor);
-    CHECK(c.dropped.front().signer == "core-a");
+    CHECK(c.dropped.front().writer == "core-a");
     CHECK(a.location.dropped_malformed() + b.location.dropped_malformed() + c.location.dropped_malformed() == 0);
 }
 

@@ -147,10 +147,10 @@ TEST_CASE("a corrupt node cache or node id is survived", "[dht]")
     CHECK(node.port() != 0);
 }
 
-TEST_CASE("our overlay nodes store only records that chain to the CA, and only newer ones", "[dht]")
+TEST_CASE("our overlay nodes store only records under the overlay key, and only newer ones", "[dht]")
 {
     const test::TestPki pki;
-    const test::TestPki rogue("rogue CA");
+    const test::TestPki rogue;
     const auto honest = pki.signer("core1");
     test::TestOverlay overlay(3, 20, 0x1a5e0005, pki.verifier, honest);
     REQUIRE(overlay.wait_ready());

@@ -9,14 +9,13 @@ namespace imsp2p::test {
 
 using namespace std::chrono_literals;
 
-TestPki::TestPki(const std::string& name)
-    : ca(dht::OverlayCa::create(name, 24h)), verifier(std::make_shared<dht::Verifier>(ca.credential().cert_ptr()))
+TestPki::TestPki() : key(dht::OverlayKey::generate()), verifier(std::make_shared<dht::Verifier>(key))
 {
 }
 
 dht::RecordSigner TestPki::signer(const std::string& node) const
 {
-    return dht::RecordSigner(ca.issue(node, 24h));
+    return dht::RecordSigner(key, node);
 }
 
 TestOverlay::TestOverlay(std::size_t count, int first_host, std::uint32_t network, std::shared_ptr<const dht::Verifier> verifier,

@@ -4,7 +4,7 @@
 // test's thread.
 #pragma once
 
-#include "dht/overlay_ca.hpp"
+#include "dht/overlay_key.hpp"
 #include "dht/overlay_node.hpp"
 #include "dht/signed_record.hpp"
 #include "test_support.hpp"
@@ -21,12 +21,13 @@
 
 namespace imsp2p::test {
 
-// A CA, its verifier, and node credentials issued on demand.
+// An overlay key (each TestPki its own, as each CA has), its verifier, and
+// record writers for named nodes.
 struct TestPki {
-    explicit TestPki(const std::string& name = "imsp2p test CA");
-    dht::OverlayCa ca;
+    TestPki();
+    dht::OverlayKey key;
     std::shared_ptr<const dht::Verifier> verifier;
-    dht::RecordSigner signer(const std::string& node) const; // a fresh node credential
+    dht::RecordSigner signer(const std::string& node) const;
 };
 
 // Nodes on 127.0.50.<first_host + i>, each bootstrapping from every node

@@ -56,7 +56,7 @@ int main(int argc, char** argv)
     app.add_option("--network-id", overlay.network_id, "The overlay's private network id")
         ->type_name("N")
         ->capture_default_str();
-    app.add_option("--credentials", overlay.credentials, "Directory with ca.crt and this node's NAME.crt/NAME.key")
+    app.add_option("--credentials", overlay.credentials, "Directory with ca.crt, overlay.key and this node's NAME.crt/NAME.key")
         ->type_name("DIR");
     app.add_option("--node-name", overlay.node_name, "This node's name: the CN of its certificate")->type_name("NAME");
     app.add_option("--nodes", overlay.nodes,
