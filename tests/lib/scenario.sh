@@ -3,14 +3,18 @@
 # Needs testlib.sh sourced first.
 steps_failed=0
 
-# step NAME CMD...: runs CMD, prints its verdict and duration.
+# step NAME CMD...: runs CMD, prints its verdict and duration, then what CMD
+# wrote to $STEP_DETAIL (figures worth showing, e.g. RTP statistics).
 step() {
   local name=$1 start end
   shift
+  STEP_DETAIL=$TEST_TMP/step.detail
+  : >"$STEP_DETAIL"
   start=$(date +%s%N)
   if "$@" >"$TEST_TMP/step.out" 2>"$TEST_TMP/step.err"; then
     end=$(date +%s%N)
     printf 'PASS  %-62s %6d ms\n' "$name" $(((end - start) / 1000000))
+    sed 's/^/      /' "$STEP_DETAIL"
   else
     end=$(date +%s%N)
     printf 'FAIL  %-62s %6d ms\n' "$name" $(((end - start) / 1000000))
