@@ -15,6 +15,7 @@ complete -c p2p-node -l aka-version -x -a '1 2' -d 'Digest AKA version to challe
 complete -c p2p-node -l digest-algorithm -x -a 'md5 sha-256' -d 'Digest for md5 subscribers md5, or sha-256 offered before MD5'
 complete -c p2p-node -l transport -x -a 'udp tcp both' -d 'SIP transports to serve'
 complete -c p2p-node -l max-expires -x -d 'Longest registration granted, in seconds'
+complete -c p2p-node -l transaction-timeout -x -d 'SIP timers B/F/H/J how long a transaction waits for an answer, and how long a completed one is kept'
 complete -c p2p-node -l min-expires -x -d 'Shortest registration accepted (shorter 423), in seconds'
 complete -c p2p-node -l metrics -x -d 'Serve Prometheus metrics at http//ADDRPORT/metrics'
 complete -c p2p-node -l peer -x -d 'Route requests for another DOMAIN to a proxy DOMAIN=SIP-URI (repeatable)'

@@ -211,6 +211,7 @@ Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity)
     config.also_tcp = options.transport == "both";
     config.host = listen.host;
     config.port = listen.port ? listen.port : default_port;
+    config.transaction_timeout = options.transaction_timeout;
     sip::SipStack stack(config);
 
     RegistrarConfig registrar_config;

@@ -23,6 +23,7 @@ struct NodeOptions {
     std::string transport = "both";   // udp, tcp or both
     unsigned max_expires = 3600;
     unsigned min_expires = 1;
+    double transaction_timeout = 5;   // seconds: timers B/F/H/J (why not 32: p2p-node(1), --transaction-timeout)
     std::vector<std::string> peers;   // DOMAIN=SIP-URI: where requests for another domain go
     OverlayOptions overlay;           // the DHT; without --dht, bindings stay in memory
     std::string metrics;              // ADDRESS:PORT for Prometheus; empty: none

@@ -39,6 +39,11 @@ int main(int argc, char** argv)
         ->type_name("SECONDS")
         ->check(CLI::Range(1u, 4294967u))
         ->capture_default_str();
+    app.add_option("--transaction-timeout", o.transaction_timeout,
+                   "SIP timers B/F/H/J: how long a transaction waits for an answer, and how long a completed one is kept")
+        ->type_name("SECONDS")
+        ->check(CLI::Range(1.0, 64.0))
+        ->capture_default_str();
     app.add_option("--min-expires", o.min_expires, "Shortest registration accepted (shorter: 423), in seconds")
         ->type_name("SECONDS")
         ->check(CLI::Range(1u, 4294967u))
