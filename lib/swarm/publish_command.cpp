@@ -1,6 +1,8 @@
 #include "swarm/publish_command.hpp"
 
 #include "dht/state_files.hpp"
+#include "license/deposit.hpp"
+#include "license/license_db.hpp"
 #include "swarm/clearkey_license.hpp"
 #include "swarm/content_cipher.hpp"
 #include "swarm/seeder.hpp"
@@ -59,6 +61,17 @@ void check_options(const PublishOptions& o)
     for (const auto& url : o.web_seeds)
         if (!url.starts_with("http://") && !url.starts_with("https://"))
             throw usage(fmt::format("invalid --web-seed '{}': give an http:// or https:// URL", url));
+    if (!o.license_server.empty() && (o.no_encrypt || o.reseed))
+        throw usage("--license-server deposits the new key: not with --no-encrypt or --reseed");
+    if (o.license_server.empty() && (o.price > 0 || o.license_policy != "free" || !o.credentials.impi.empty()))
+        throw usage("--license-policy, --price and --impi are for --license-server");
+    if (!o.license_server.empty()) {
+        const auto policy = license::parse_policy(o.license_policy);
+        if (!policy)
+            throw usage(fmt::format("invalid --license-policy '{}': free, subscription or pay-per-download", o.license_policy));
+        if ((*policy == license::Policy::pay_per_download) != (o.price > 0))
+            throw usage("--price must be positive for pay-per-download, and is only for it");
+    }
     if (!o.content_id.empty() && !std::regex_match(o.content_id, std::regex("[A-Za-z0-9._~-]{1,128}")))
         throw usage(fmt::format("invalid --content-id '{}': use 1 to 128 letters, digits, '.', '_', '~', '-'",
                                 o.content_id));
@@ -191,6 +204,10 @@ Outcome run_publish(const PublishOptions& o, cli::Output& out)
     if (input.filename().empty())
         input = input.parent_path();
     const auto files = input_files(input);
+    // Credentials are checked before any work, so a typo costs no hashing.
+    std::optional<license::ClientCredentials> publisher;
+    if (!o.license_server.empty())
+        publisher = license::resolve_credentials(o.credentials);
     const std::string name = fs::absolute(input).filename().string();
     const fs::path out_dir = o.out_dir;
     const fs::path torrent_path = out_dir / (name + ".torrent");
@@ -261,6 +278,20 @@ Outcome run_publish(const PublishOptions& o, cli::Output& out)
         return to_hex(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
     }() : o.content_id;
     const std::string kid_hex = o.no_encrypt ? "" : to_hex(kid.data(), kid.size());
+    // The key goes to the licence server only once the torrent is written:
+    // a failed publication leaves no key deposited for content nobody has.
+    std::string license_url;
+    if (publisher) {
+        license::DepositRequest deposit;
+        deposit.server = o.license_server;
+        deposit.cacert = o.cacert;
+        deposit.kid_hex = kid_hex;
+        deposit.key_b64url = base64url_encode(key.data(), key.size());
+        deposit.content_id = content_id;
+        deposit.policy = o.license_policy;
+        deposit.price = o.price;
+        license_url = license::deposit_key(deposit, *publisher);
+    }
     auto or_null = [](const std::string& text) { return text.empty() ? nlohmann::json() : nlohmann::json(text); };
 
     nlohmann::json fields{{"content_id", content_id},
@@ -279,6 +310,9 @@ Outcome run_publish(const PublishOptions& o, cli::Output& out)
                           {"data", content.string()},
                           {"key_file", o.no_encrypt ? nlohmann::json() : nlohmann::json(key_path.string())},
                           {"license_file", or_null(license_file)},
+                          {"license_server", or_null(o.license_server)},
+                          {"license_url", or_null(license_url)},
+                          {"license_policy", o.license_server.empty() ? nlohmann::json() : nlohmann::json(o.license_policy)},
                           {"trackers", o.trackers},
                           {"web_seeds", o.web_seeds},
                           {"private", o.private_flag},
@@ -298,6 +332,8 @@ Outcome run_publish(const PublishOptions& o, cli::Output& out)
     text += fmt::format("magnet:       {}\ntorrent:      {}\n", facts.magnet, torrent_path.string());
     if (!o.no_encrypt)
         text += fmt::format("key file:     {}\n", key_path.string());
+    if (!license_url.empty())
+        text += fmt::format("licence:      {} ({})\n", license_url, o.license_policy);
     text += fmt::format("size:         {} bytes in {} file(s), {} pieces of {} bytes", plain_size, facts.files,
                         facts.pieces, facts.piece_size);
     out.event("published", fields, text);

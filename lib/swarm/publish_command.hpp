@@ -4,6 +4,7 @@
 
 #include "cli/outcome.hpp"
 #include "cli/output.hpp"
+#include "license/client_credentials.hpp"
 
 #include <cstdint>
 #include <string>
@@ -36,6 +37,12 @@ struct PublishOptions {
     double seed_time = 0;
     double ratio = 0;
     double stats_interval = 1;
+    // Key deposit with a licence server (license-server), when set.
+    std::string license_server;
+    std::string license_policy = "free";
+    std::int64_t price = 0;
+    std::string cacert;
+    license::CredentialOptions credentials;
 };
 
 Outcome run_publish(const PublishOptions& options, cli::Output& out);

@@ -36,6 +36,21 @@ int main(int argc, char** argv)
         ->type_name("N")
         ->check(cli::positive());
 
+    auto* licence = app.add_option_group("Licence server", "Deposit the key with a licence server");
+    licence->add_option("--license-server", o.license_server, "Deposit the key at this licence server, http(s)://HOST[:PORT]")
+        ->type_name("URL");
+    licence->add_option("--license-policy", o.license_policy, "free, subscription or pay-per-download")
+        ->type_name("POLICY")
+        ->capture_default_str();
+    licence->add_option("--price", o.price, "Price per download (pay-per-download)")->type_name("AMOUNT");
+    licence->add_option("--impi", o.credentials.impi, "The publisher's private identity (Digest username)")->type_name("ID");
+    licence->add_option("--password", o.credentials.password, "The publisher's Digest password (prefer --subscribers)")
+        ->type_name("TEXT");
+    licence->add_option("--subscribers", o.credentials.subscribers, "Subscriber CSV to take the --impi row's credentials from")
+        ->type_name("FILE");
+    licence->add_option("--cacert", o.cacert, "CA certificate (PEM) to verify an https licence server with")
+        ->type_name("FILE");
+
     auto* seed = app.add_option_group("Seeding", "Stay and seed after publishing");
     seed->add_flag("--seed", o.seed, "Seed until SIGINT or SIGTERM, --seed-time or --ratio");
     seed->add_flag("--reseed", o.reseed,

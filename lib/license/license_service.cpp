@@ -1,0 +1,236 @@
+#include "license/license_service.hpp"
+
+#include "swarm/clearkey_license.hpp"
+#include "util/hex.hpp"
+#include "util/random.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <regex>
+
+namespace imsp2p::license {
+namespace {
+
+constexpr std::size_t max_kids = 16;
+
+bool valid_request_id(const std::string& id)
+{
+    static const std::regex pattern("[A-Za-z0-9._~:-]{1,128}");
+    return std::regex_match(id, pattern);
+}
+
+std::string hex_of(const std::string& bytes)
+{
+    return to_hex(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+}
+
+std::int64_t unix_now()
+{
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+} // namespace
+
+Reply error_reply(int status, const std::string& code, const std::string& message)
+{
+    Reply reply;
+    reply.status = status;
+    reply.body = nlohmann::json{{"error", code}, {"message", message}}.dump() + "\n";
+    return reply;
+}
+
+LicenseService::LicenseService(HttpAuthenticator& auth, LicenseDb& db, CdrWriter& cdrs, const MasterKey& master)
+    : auth_(auth), db_(db), cdrs_(cdrs), master_(master)
+{
+}
+
+Reply LicenseService::handle(const Request& request)
+{
+    const bool is_license = request.target == "/license";
+    const bool is_deposit = request.target.starts_with("/keys/");
+    if (!is_license && !is_deposit)
+        return error_reply(404, "not_found", "no such resource: POST /license or PUT /keys/KID");
+    if ((is_license && request.method != "POST") || (is_deposit && request.method != "PUT")) {
+        auto reply = error_reply(405, "method_not_allowed", fmt::format("{} takes {}", request.target, is_license ? "POST" : "PUT"));
+        reply.headers.emplace_back("Allow", is_license ? "POST" : "PUT");
+        return reply;
+    }
+    const auto verdict = auth_.check(request.authorization, request.method, request.target);
+    switch (verdict.kind) {
+    case AuthResult::Kind::accept: break;
+    case AuthResult::Kind::challenge: {
+        ++stats_.challenged;
+        spdlog::debug("401 for {} {}: {}", request.method, request.target, verdict.reason);
+        auto reply = error_reply(401, "unauthorized", "authenticate with HTTP Digest (" + verdict.reason + ")");
+        for (const auto& value : verdict.challenges)
+            reply.headers.emplace_back("WWW-Authenticate", value);
+        return reply;
+    }
+    case AuthResult::Kind::bad_request:
+        ++stats_.refused;
+        return error_reply(400, "bad_credentials", "unreadable Authorization header: " + verdict.reason);
+    case AuthResult::Kind::throttled: {
+        ++stats_.refused;
+        auto reply = error_reply(429, "too_many_failures",
+                                 fmt::format("too many failed attempts for this identity; retry in {} s", verdict.retry_after_s));
+        reply.headers.emplace_back("Retry-After", std::to_string(verdict.retry_after_s));
+        return reply;
+    }
+    }
+    Reply reply = is_license ? license(request, verdict.impi) : deposit(request, verdict.impi, request.target.substr(6));
+    if (reply.status == 200 && is_license)
+        ++stats_.granted;
+    else if (reply.status >= 400)
+        ++stats_.refused;
+    spdlog::info("{} {} by {} ({}): {}", request.method, request.target, verdict.impi, verdict.algorithm, reply.status);
+    return reply;
+}
+
+Reply LicenseService::license(const Request& request, const std::string& impi)
+{
+    const auto body = nlohmann::json::parse(request.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object())
+        return error_reply(400, "malformed_json", "the body is not a JSON object (a Clear Key request: {\"kids\":[...],\"type\":\"temporary\"})");
+    const auto kids_it = body.find("kids");
+    if (kids_it == body.end() || !kids_it->is_array() || kids_it->empty() || kids_it->size() > max_kids)
+        return error_reply(400, "bad_request", fmt::format("\"kids\" must be an array of 1 to {} KIDs", max_kids));
+    if (const auto type = body.find("type"); type != body.end() && (!type->is_string() || *type != "temporary"))
+        return error_reply(400, "bad_request", "only \"type\":\"temporary\" licences are issued");
+    std::string request_id = request.request_id;
+    if (request_id.empty())
+        request_id = hex_of(random_bytes(16)); // no retry protection without the client's id
+    else if (!valid_request_id(request_id))
+        return error_reply(400, "bad_request", "Request-Id must be 1 to 128 letters, digits or ._~:-");
+
+    struct Wanted {
+        std::string kid, key;
+        Grant grant;
+    };
+    std::vector<Wanted> wanted;
+    {
+        std::lock_guard lock(db_mutex_);
+        const auto account = db_.find_account(impi);
+        for (const auto& item : *kids_it) {
+            const auto kid = item.is_string() ? swarm::base64url_decode(item.get<std::string>()) : std::nullopt;
+            if (!kid || kid->size() != 16)
+                return error_reply(400, "bad_request", "each KID must be 16 bytes in base64url");
+            const std::string kid_bytes(kid->begin(), kid->end());
+            const auto content = db_.find_content(kid_bytes);
+            if (!content)
+                return error_reply(404, "unknown_kid", fmt::format("no key for KID {}", hex_of(kid_bytes)));
+            std::int64_t price = 0;
+            const bool own = content->owner == impi;
+            if (content->policy == Policy::subscription && !own && !(account && account->subscribed_until > unix_now()))
+                return error_reply(403, "not_entitled",
+                                   fmt::format("KID {} needs a subscription, which {} does not have", hex_of(kid_bytes), impi));
+            if (content->policy == Policy::pay_per_download && !own)
+                price = content->price;
+            const auto key = master_.open(kid_bytes, content->sealed_key);
+            if (!key || key->size() != 16) {
+                spdlog::error("the sealed key of KID {} does not open with this master key", hex_of(kid_bytes));
+                return error_reply(500, "key_unavailable", "the key of this KID cannot be unsealed");
+            }
+            Grant grant{impi, content->content_id, hex_of(kid_bytes), policy_name(content->policy),
+                        kids_it->size() == 1 ? request_id : request_id + "/" + hex_of(kid_bytes), price};
+            wanted.push_back({kid_bytes, *key, std::move(grant)});
+        }
+    }
+
+    // Charge: the future completes once the batch holding these CDRs is on disk.
+    std::vector<Grant> grants;
+    for (const auto& w : wanted)
+        grants.push_back(w.grant);
+    const Charge charge = cdrs_.submit(std::move(grants)).get();
+    std::optional<Reply> refusal;
+    switch (charge) {
+    case Charge::charged: break;
+    case Charge::insufficient:
+    {
+        std::int64_t total = 0;
+        for (const auto& w : wanted)
+            total += w.grant.price;
+        refusal = error_reply(402, "payment_required",
+                              fmt::format("{} {}: the balance of {} is too low",
+                                          wanted.size() == 1 ? "KID " + wanted[0].grant.kid_hex + " costs" : "these KIDs cost",
+                                          total, impi));
+    }
+        break;
+    case Charge::conflict:
+        refusal = error_reply(409, "request_id_reused", fmt::format("request id {} was used for another KID", request_id));
+        break;
+    case Charge::error:
+        refusal = error_reply(503, "charging_unavailable", "the charging record could not be written; nothing was charged");
+        refusal->headers.emplace_back("Retry-After", "1");
+        break;
+    }
+    std::vector<swarm::LicenseKey> keys;
+    for (const auto& w : wanted) {
+        swarm::LicenseKey key;
+        std::copy(w.kid.begin(), w.kid.end(), key.kid.begin());
+        std::copy(w.key.begin(), w.key.end(), key.key.begin());
+        keys.push_back(key);
+    }
+    if (refusal)
+        return *refusal;
+    Reply reply;
+    reply.status = 200;
+    reply.body = swarm::license_json(keys);
+    reply.headers.emplace_back("Cache-Control", "no-store");
+    return reply;
+}
+
+Reply LicenseService::deposit(const Request& request, const std::string& impi, const std::string& kid_hex)
+{
+    const auto kid = from_hex(kid_hex);
+    if (!kid || kid->size() != 16)
+        return error_reply(400, "bad_request", "PUT /keys/KID takes the KID as 32 hex digits");
+    const std::string kid_bytes(kid->begin(), kid->end());
+    const auto body = nlohmann::json::parse(request.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object())
+        return error_reply(400, "malformed_json", "the body is not a JSON object ({\"k\":...,\"policy\":...,\"price\":...})");
+    const auto k = body.value("k", nlohmann::json()).is_string() ? swarm::base64url_decode(body["k"].get<std::string>())
+                                                                 : std::nullopt;
+    if (!k || k->size() != 16)
+        return error_reply(400, "bad_request", "\"k\" must be the 16-byte key in base64url");
+    const auto policy_json = body.value("policy", nlohmann::json("free"));
+    const auto policy = policy_json.is_string() ? parse_policy(policy_json.get<std::string>()) : std::nullopt;
+    if (!policy)
+        return error_reply(400, "bad_request", "\"policy\" must be free, subscription or pay-per-download");
+    const auto price_json = body.value("price", nlohmann::json(0));
+    if (!price_json.is_number_integer() || price_json.get<std::int64_t>() < 0 ||
+        (*policy == Policy::pay_per_download) != (price_json.get<std::int64_t>() > 0))
+        return error_reply(400, "bad_request", "\"price\" must be a positive integer for pay-per-download, 0 otherwise");
+    const auto content_id_json = body.value("content_id", nlohmann::json(""));
+    if (!content_id_json.is_string() || content_id_json.get<std::string>().size() > 128)
+        return error_reply(400, "bad_request", "\"content_id\" must be a string of at most 128 characters");
+
+    std::lock_guard lock(db_mutex_);
+    const auto account = db_.find_account(impi);
+    if (!account || !account->publisher)
+        return error_reply(403, "not_a_publisher", fmt::format("{} may not deposit keys (no publisher role)", impi));
+    const auto existing = db_.find_content(kid_bytes);
+    if (existing && existing->owner != impi)
+        return error_reply(403, "not_owner", fmt::format("KID {} belongs to another publisher", hex_of(kid_bytes)));
+    Content content;
+    content.kid = kid_bytes;
+    content.content_id = content_id_json.get<std::string>();
+    content.owner = impi;
+    content.sealed_key = master_.seal(kid_bytes, std::string(k->begin(), k->end()));
+    content.policy = *policy;
+    content.price = price_json.get<std::int64_t>();
+    db_.put_content(content);
+    Reply reply;
+    reply.status = existing ? 200 : 201;
+    reply.body = nlohmann::json{{"kid", hex_of(kid_bytes)},
+                                {"content_id", content.content_id},
+                                {"policy", policy_name(content.policy)},
+                                {"price", content.price}}
+                     .dump() +
+                 "\n";
+    return reply;
+}
+
+} // namespace imsp2p::license

@@ -1,0 +1,61 @@
+// What the licence server answers, without HTTP plumbing (the httplib
+// server in server_command.cpp only copies requests in and replies out), so
+// unit tests can drive it directly.
+//   POST /license      W3C Clear Key request -> Clear Key JWK set (DESIGN.md §4)
+//   PUT  /keys/KIDHEX  a publisher deposits a content key and its policy
+// Every request is authenticated first (HTTP Digest, http_auth.hpp), so that
+// nothing, not even whether a KID exists, is told to an unknown caller.
+#pragma once
+
+#include "license/cdr_writer.hpp"
+#include "license/http_auth.hpp"
+#include "license/key_wrap.hpp"
+#include "license/license_db.hpp"
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace imsp2p::license {
+
+struct Request {
+    std::string method, target, body;
+    std::string authorization; // the Authorization header, "" when absent
+    std::string request_id;    // the Request-Id header, "" when absent
+};
+
+struct Reply {
+    int status = 500;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body; // JSON
+};
+
+struct ServiceStats {
+    std::atomic<std::uint64_t> granted{0}, refused{0}, challenged{0};
+};
+
+class LicenseService {
+public:
+    LicenseService(HttpAuthenticator& auth, LicenseDb& db, CdrWriter& cdrs, const MasterKey& master);
+
+    Reply handle(const Request& request);
+    const ServiceStats& stats() const { return stats_; }
+
+private:
+    Reply license(const Request& request, const std::string& impi);
+    Reply deposit(const Request& request, const std::string& impi, const std::string& kid_hex);
+
+    HttpAuthenticator& auth_;
+    LicenseDb& db_;
+    std::mutex db_mutex_; // the request threads share one reading connection
+    CdrWriter& cdrs_;
+    const MasterKey& master_;
+    ServiceStats stats_;
+};
+
+// The error body every refusal carries: {"error":CODE,"message":TEXT}.
+Reply error_reply(int status, const std::string& code, const std::string& message);
+
+} // namespace imsp2p::license

@@ -1,0 +1,292 @@
+#include "license/server_command.hpp"
+
+#include "hss/subscriber_store.hpp"
+#include "license/cdr_writer.hpp"
+#include "license/http_auth.hpp"
+#include "license/key_wrap.hpp"
+#include "license/license_db.hpp"
+#include "license/license_service.hpp"
+#include "sip/host_port.hpp"
+#include "subscriber/subscriber.hpp"
+#include "util/hex.hpp"
+
+#include <fmt/format.h>
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+namespace fs = std::filesystem;
+
+namespace imsp2p::license {
+namespace {
+
+bool is_loopback(const std::string& host)
+{
+    in_addr v4{};
+    if (inet_pton(AF_INET, host.c_str(), &v4) == 1)
+        return (ntohl(v4.s_addr) >> 24) == 127;
+    return host == "::1";
+}
+
+fs::path state_dir_of(const std::string& dir, const char* what)
+{
+    if (dir.empty())
+        throw Failure(Outcome::usage, fmt::format("--state-dir DIR is required: {}", what));
+    return dir;
+}
+
+// SIGINT/SIGTERM stop the server from a thread of their own (sigwait), so
+// that no handler runs on an httplib thread.
+class StopOnSignal {
+public:
+    // Call before any thread starts: threads inherit the mask, so that only
+    // the waiting thread ever receives these signals.
+    static sigset_t block()
+    {
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGUSR1); // our own wake-up at exit
+        pthread_sigmask(SIG_BLOCK, &set, nullptr);
+        return set;
+    }
+    StopOnSignal(httplib::Server& server, sigset_t set)
+    {
+        thread_ = std::thread([&server, set] {
+            int signal = 0;
+            sigwait(&set, &signal);
+            server.stop();
+        });
+    }
+    ~StopOnSignal()
+    {
+        pthread_kill(thread_.native_handle(), SIGUSR1);
+        thread_.join();
+    }
+
+private:
+    std::thread thread_;
+};
+
+void check_options(const ServerOptions& o)
+{
+    if (o.domain.empty())
+        throw Failure(Outcome::usage, "--domain DOMAIN is required: the Digest realm, e.g. ims.test");
+    if (o.cert.empty() != o.key.empty())
+        throw Failure(Outcome::usage, "--cert and --key go together");
+    const auto where = sip::parse_host_port(o.listen, "--listen");
+    if (o.cert.empty() && !is_loopback(where.host))
+        throw Failure(Outcome::usage,
+                      fmt::format("plain HTTP is only served on loopback, not on {}: give --cert and --key", where.host));
+    for (const auto& file : {o.cert, o.key})
+        if (!file.empty() && !fs::is_regular_file(file))
+            throw Failure(Outcome::usage, fmt::format("{}: no such file", file));
+}
+
+} // namespace
+
+Outcome run_server(const ServerOptions& o, cli::Output& out)
+{
+    check_options(o);
+    const sigset_t stop_signals = StopOnSignal::block();
+    const auto where = sip::parse_host_port(o.listen, "--listen");
+    const unsigned port = where.port ? where.port : (o.cert.empty() ? 8080 : 8443);
+    const fs::path state = state_dir_of(o.state_dir, "where the subscribers, keys and CDRs are kept");
+    std::error_code ec;
+    fs::create_directories(state, ec);
+    if (ec || !fs::is_directory(state))
+        throw Failure(Outcome::local, fmt::format("{}: cannot create the state directory: {}", state.string(),
+                                                  ec ? ec.message() : "not a directory"));
+    std::vector<subscriber::Subscriber> rows;
+    if (!o.subscribers.empty())
+        rows = subscriber::read_subscribers(o.subscribers);
+    hss::SubscriberStore store(state / "hss.sqlite");
+    if (!o.subscribers.empty())
+        store.import(rows);
+    const MasterKey master = MasterKey::load_or_create(o.master_key.empty() ? state / "master.key" : fs::path(o.master_key));
+    LicenseDb db(state / "license.sqlite");
+    // A test hook (documented in docs/architecture.md), never set in production.
+    const char* crash = std::getenv("IMSP2P_LICENSE_CRASH_AFTER_COMMIT");
+    CdrWriter cdrs(state / "license.sqlite", o.batch, crash && std::string(crash) == "1");
+
+    HttpAuthConfig auth_config;
+    auth_config.realm = o.domain;
+    auth_config.ind = o.ind;
+    auth_config.offer_sha256 = o.digest_algorithm == "sha-256";
+    auth_config.nonce_lifetime = std::chrono::seconds(static_cast<long>(o.nonce_lifetime));
+    auth_config.max_failures = o.max_failures;
+    HttpAuthenticator auth(store, auth_config);
+    LicenseService service(auth, db, cdrs, master);
+
+    std::unique_ptr<httplib::Server> server;
+    if (o.cert.empty()) {
+        server = std::make_unique<httplib::Server>();
+    } else {
+        auto tls = std::make_unique<httplib::SSLServer>(o.cert.c_str(), o.key.c_str());
+        if (!tls->is_valid())
+            throw Failure(Outcome::usage, fmt::format("cannot use --cert {} with --key {}: not a matching PEM certificate "
+                                                      "and private key",
+                                                      o.cert, o.key));
+        server = std::move(tls);
+    }
+    // One thread per keep-alive connection in cpp-httplib: the pool bounds
+    // how many clients are served at once, and so how big a CDR batch gets.
+    const unsigned threads = o.threads;
+    server->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    server->set_payload_max_length(o.max_body);
+    // httplib writes headers and body in two sends: without TCP_NODELAY,
+    // Nagle and the client's delayed ACK hold every answer ~40 ms.
+    server->set_tcp_nodelay(true);
+    server->set_keep_alive_max_count(100'000);
+    // Idle or slow clients hold a thread each: let them go soon.
+    server->set_keep_alive_timeout(5);
+    server->set_read_timeout(5);
+    auto handler = [&service](const httplib::Request& req, httplib::Response& res) {
+        Request request{req.method, req.target, req.body, req.get_header_value("Authorization"),
+                        req.get_header_value("Request-Id")};
+        Reply reply;
+        try {
+            reply = service.handle(request);
+        } catch (const std::exception& error) {
+            // A database failure, say: refuse this request, keep serving.
+            spdlog::error("{} {}: {}", req.method, req.path, error.what());
+            reply = error_reply(500, "internal_error", "the request could not be served");
+        }
+        res.status = reply.status;
+        for (const auto& [name, value] : reply.headers)
+            res.headers.emplace(name, value);
+        res.set_content(reply.body, "application/json");
+    };
+    server->Post(".*", handler);
+    server->Put(".*", handler);
+    server->Get(".*", handler);
+    server->Delete(".*", handler);
+    // httplib's own refusals (oversized or unreadable requests) get our JSON error body too.
+    server->set_error_handler([max_body = o.max_body](const httplib::Request&, httplib::Response& res) {
+        if (!res.body.empty())
+            return;
+        const auto reply = res.status == 413 ? error_reply(413, "body_too_large", fmt::format("the body exceeds {} bytes", max_body))
+                                             : error_reply(res.status, "bad_request", "the request cannot be read");
+        res.set_content(reply.body, "application/json");
+    });
+
+    // cpp-httplib listens with a backlog of 5: a burst of new connections
+    // (a load client opening 100 at once) then has SYNs dropped and waits
+    // ~1 s for their retransmission. Keep the listening socket's descriptor
+    // and listen again on it with a deep queue (Linux updates the backlog).
+    int listening_socket = -1;
+    server->set_socket_options([&listening_socket](socket_t sock) {
+        httplib::default_socket_options(sock);
+        listening_socket = sock;
+    });
+    StopOnSignal stopper(*server, stop_signals);
+    if (!server->bind_to_port(where.host, static_cast<int>(port)))
+        throw Failure(Outcome::local, fmt::format("cannot listen on {}:{}: {}", where.host, port,
+                                                  errno ? std::strerror(errno) : "bind failed"));
+    if (listening_socket >= 0 && ::listen(listening_socket, SOMAXCONN) != 0)
+        spdlog::warn("cannot deepen the listen queue: {}", std::strerror(errno));
+    const std::string scheme = o.cert.empty() ? "http" : "https";
+    const std::string url = fmt::format("{}://{}:{}", scheme, where.host.find(':') != std::string::npos
+                                                                  ? "[" + where.host + "]" : where.host, port);
+    out.event("listening",
+              {{"url", url}, {"address", where.host}, {"port", port}, {"tls", !o.cert.empty()},
+               {"subscribers", rows.size()}, {"realm", o.domain}},
+              fmt::format("serving licences at {}/license (realm {})", url, o.domain));
+    out.flush();
+    server->listen_after_bind();
+    const auto& stats = service.stats();
+    out.event("stopped",
+              {{"granted", stats.granted.load()}, {"refused", stats.refused.load()}, {"challenged", stats.challenged.load()},
+               {"cdrs", cdrs.rows()}, {"cdr_batches", cdrs.batches()}},
+              fmt::format("stopped: {} licences granted, {} refused, {} CDRs in {} batches", stats.granted.load(),
+                          stats.refused.load(), cdrs.rows(), cdrs.batches()));
+    return Outcome::ok;
+}
+
+Outcome run_admin(const AdminOptions& o, cli::Output& out)
+{
+    const fs::path state = state_dir_of(o.state_dir, "the licence server's state directory");
+    if (!fs::exists(state / "license.sqlite"))
+        throw Failure(Outcome::usage, fmt::format("{}: no license.sqlite: not a licence server's state directory",
+                                                  state.string()));
+    LicenseDb db(state / "license.sqlite");
+    if (o.action == "credit") {
+        db.add_balance(o.subject, o.amount);
+        const auto account = db.find_account(o.subject);
+        out.event("account", {{"impi", o.subject}, {"balance", account->balance}},
+                  fmt::format("{}: balance {}", o.subject, account->balance));
+    } else if (o.action == "subscribe") {
+        const auto until = o.days > 0 ? std::chrono::duration_cast<std::chrono::seconds>(
+                                            std::chrono::system_clock::now().time_since_epoch())
+                                                .count() +
+                                            static_cast<std::int64_t>(o.days * 86400)
+                                      : 0;
+        db.set_subscription(o.subject, until);
+        out.event("account", {{"impi", o.subject}, {"subscribed_until", until}},
+                  until ? fmt::format("{}: subscribed until {} (Unix time)", o.subject, until)
+                        : fmt::format("{}: no subscription", o.subject));
+    } else if (o.action == "publisher") {
+        db.set_publisher(o.subject, !o.revoke);
+        out.event("account", {{"impi", o.subject}, {"publisher", !o.revoke}},
+                  fmt::format("{}: {} publisher", o.subject, o.revoke ? "no longer a" : "now a"));
+    } else if (o.action == "policy") {
+        const auto kid = from_hex(o.subject);
+        if (!kid || kid->size() != 16)
+            throw Failure(Outcome::usage, fmt::format("invalid KID '{}': give 32 hex digits", o.subject));
+        const auto policy = parse_policy(o.policy);
+        if (!policy)
+            throw Failure(Outcome::usage, fmt::format("invalid policy '{}': free, subscription or pay-per-download", o.policy));
+        if ((*policy == Policy::pay_per_download) != (o.price > 0))
+            throw Failure(Outcome::usage, "--price must be positive for pay-per-download, and is only for it");
+        if (!db.set_policy(std::string(kid->begin(), kid->end()), *policy, o.price))
+            throw Failure(Outcome::usage, fmt::format("no content with KID {}", o.subject));
+        out.event("content", {{"kid", o.subject}, {"policy", o.policy}, {"price", o.price}},
+                  fmt::format("KID {}: {} (price {})", o.subject, o.policy, o.price));
+    } else {
+        for (const auto& a : db.accounts())
+            out.event("account",
+                      {{"impi", a.impi}, {"balance", a.balance}, {"subscribed_until", a.subscribed_until},
+                       {"publisher", a.publisher}},
+                      fmt::format("account {}: balance {}, subscribed until {}, {}publisher", a.impi, a.balance,
+                                  a.subscribed_until, a.publisher ? "" : "not "));
+        for (const auto& c : db.contents()) {
+            const std::string kid = to_hex(reinterpret_cast<const std::uint8_t*>(c.kid.data()), c.kid.size());
+            out.event("content",
+                      {{"kid", kid}, {"content_id", c.content_id}, {"owner", c.owner}, {"policy", policy_name(c.policy)},
+                       {"price", c.price}},
+                      fmt::format("content {} ({}): owner {}, {} (price {})", kid, c.content_id, c.owner,
+                                  policy_name(c.policy), c.price));
+        }
+    }
+    return Outcome::ok;
+}
+
+Outcome run_cdr(const AdminOptions& o, cli::Output& out)
+{
+    const fs::path state = state_dir_of(o.state_dir, "the licence server's state directory");
+    if (!fs::exists(state / "license.sqlite"))
+        throw Failure(Outcome::usage, fmt::format("{}: no license.sqlite: not a licence server's state directory",
+                                                  state.string()));
+    LicenseDb db(state / "license.sqlite");
+    for (const auto& c : db.cdrs(o.after))
+        out.event("cdr",
+                  {{"id", c.id}, {"impi", c.impi}, {"content_id", c.content_id}, {"kid", c.kid_hex}, {"policy", c.policy},
+                   {"price", c.price}, {"time", c.time}, {"request_id", c.request_id}},
+                  fmt::format("{} {} {} {} {} {} {} {}", c.id, c.time, c.impi, c.kid_hex, c.content_id.empty() ? "-" : c.content_id,
+                              c.policy, c.price, c.request_id));
+    return Outcome::ok;
+}
+
+} // namespace imsp2p::license

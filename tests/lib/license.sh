@@ -1,0 +1,31 @@
+# Licence server helpers for shell tests (source after testlib.sh).
+# license_start NAME ADDRESS:PORT CSV [OPTIONS...]: starts license-server with
+# its state in $TEST_TMP/NAME, waits for its "listening" event; stdout in
+# $TEST_TMP/NAME.out, stderr in $TEST_TMP/NAME.err, PID in LICENSE_PID.
+license_start() {
+  local name=$1 listen=$2 csv=$3
+  shift 3
+  "$build/tools/license-server" --listen "$listen" --state-dir "$TEST_TMP/$name" --subscribers "$csv" \
+    --domain ims.test --json "$@" >"$TEST_TMP/$name.out" 2>"$TEST_TMP/$name.err" &
+  LICENSE_PID=$!
+  track "$LICENSE_PID"
+  if ! wait_for 10 grep -q '"event":"listening"' "$TEST_TMP/$name.out"; then
+    fail "license-server $name did not start"
+    sed 's/^/  stderr: /' "$TEST_TMP/$name.err" | head -20
+    return 1
+  fi
+}
+
+# license_admin NAME ARGS...: license-server admin on NAME's state directory.
+license_admin() {
+  local name=$1
+  shift
+  "$build/tools/license-server" admin "$@" --state-dir "$TEST_TMP/$name" -q >/dev/null
+}
+
+# http_status OUT_FILE CURL_ARGS...: the HTTP status curl got (000: none), body in OUT_FILE.
+http_status() {
+  local out=$1
+  shift
+  curl -s -o "$out" -w '%{http_code}' --max-time 10 "$@" || true
+}
