@@ -189,7 +189,9 @@ void OverlayNode::disarm(const DeadlineKey& key)
 
 void OverlayNode::housekeeping()
 {
-    auto next_cache_write = std::chrono::steady_clock::now() + config_.cache_period;
+    // The first write comes early: a node killed in its first minute must
+    // still find its way back without being told where the overlay is.
+    auto next_cache_write = std::chrono::steady_clock::now() + std::min(config_.cache_period, std::chrono::seconds(5));
     std::unique_lock lock(timer_mutex_);
     while (!timer_stop_) {
         auto wake_at = next_cache_write;
