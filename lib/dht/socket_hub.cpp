@@ -1,6 +1,7 @@
 #include "dht/socket_hub.hpp"
 
 #include "cli/outcome.hpp"
+#include "dht/loopback_alias.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -13,6 +14,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 namespace imsp2p::dht {
 namespace {
@@ -26,7 +28,7 @@ constexpr std::size_t max_datagram = 64 * 1024;
 class SocketHub::Socket : public ::dht::net::DatagramSocket {
 public:
     Socket(std::shared_ptr<SocketHub> hub, int fd, const ::dht::SockAddr& bound)
-        : hub_(std::move(hub)), fd_(fd), bound_(bound)
+        : hub_(std::move(hub)), fd_(fd), bound_(bound), alias_(loopback_alias(ntohl(bound.getIPv4().sin_addr.s_addr)))
     {
     }
     ~Socket() override { stop(); }
@@ -38,6 +40,15 @@ public:
         if (dest.getFamily() != AF_INET)
             return EAFNOSUPPORT;
         const int flags = MSG_NOSIGNAL | (replied ? MSG_CONFIRM : 0);
+        if (alias_) { // loopback_alias.hpp: OpenDHT sees aliases, the wire loopback
+            const auto target = unalias(dest);
+            if (has_node_list({data, size})) {
+                std::vector<std::uint8_t> copy(data, data + size);
+                unalias_node_lists(copy);
+                return ::sendto(fd_, copy.data(), size, flags, target.get(), target.getLength()) < 0 ? errno : 0;
+            }
+            return ::sendto(fd_, data, size, flags, target.get(), target.getLength()) < 0 ? errno : 0;
+        }
         if (::sendto(fd_, data, size, flags, dest.get(), dest.getLength()) < 0)
             return errno;
         return 0;
@@ -74,6 +85,8 @@ public:
             auto packet = getNewPacket();
             auto& received = packet.front();
             received.data.assign(buffer.begin(), buffer.begin() + size);
+            if (alias_)
+                alias_node_lists(received.data);
             received.from = ::dht::SockAddr(reinterpret_cast<const sockaddr*>(&from), from_size);
             received.received = ::dht::clock::now();
             packets.splice(packets.end(), std::move(packet));
@@ -87,6 +100,7 @@ private:
     int fd_;
     ::dht::SockAddr bound_;
     ::dht::SockAddr none_;
+    bool alias_; // bound to 127.0/15: node lists carry loopback aliases (loopback_alias.hpp)
     std::atomic<bool> stopped_{false};
 };
 
