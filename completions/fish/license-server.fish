@@ -19,6 +19,7 @@ complete -c license-server -l threads -x -d 'Connections served at once (one thr
 complete -c license-server -l max-body -x -d 'Largest request body accepted, in bytes (larger 413)'
 complete -c license-server -l nonce-lifetime -x -d 'Seconds a Digest nonce may be reused (with a rising nc)'
 complete -c license-server -l max-failures -x -d 'Failed attempts per identity in 60 s before it is refused (429) for 60 s'
+complete -c license-server -l max-address-failures -x -d 'Failed attempts from one source address in 60 s before it is refused (429) for 60 s'
 complete -c license-server -l batch -x -d 'Most CDRs written in one transaction (group commit)'
 complete -c license-server -f -n '__fish_use_subcommand' -a admin -d 'Edit accounts and policies in --state-dir (works while the server runs)'
 complete -c license-server -n '__fish_seen_subcommand_from admin' -s h -l help -d 'Print this help and exit'

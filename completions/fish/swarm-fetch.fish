@@ -14,4 +14,7 @@ complete -c swarm-fetch -l state-dir -r -F -d 'Keep the download and its resume 
 complete -c swarm-fetch -l seed-after -x -d 'Seed for SECONDS after the download'
 complete -c swarm-fetch -l rate-limit -x -d 'Download at most BYTES per second, e.g. 2m (default no limit)'
 complete -c swarm-fetch -l stats-interval -x -d 'Seconds between fetch_stats and seed_stats events (--json)'
+complete -c swarm-fetch -l dht -x -d 'HOSTPORT of a core node of the managed overlay, for content records (repeatable)'
+complete -c swarm-fetch -l network-id -x -d 'The overlays network id (default p2p-nodes, 4803923)'
+complete -c swarm-fetch -l ca -r -F -d 'The overlay CAs certificate (ca.crt) that content records must chain to'
 complete -c swarm-fetch -l timeout -x -d 'Give up after SECONDS without any data from the swarm'

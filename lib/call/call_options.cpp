@@ -6,12 +6,11 @@
 #include "sip/stack.hpp"
 #include "sip/uri.hpp"
 #include "subscriber/subscriber.hpp"
+#include "ue/register_command.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include <fstream>
-#include <iostream>
 
 namespace imsp2p::call {
 namespace {
@@ -26,39 +25,6 @@ std::string without_brackets(std::string text)
     if (text.size() >= 2 && text.front() == '<' && text.back() == '>')
         text = text.substr(1, text.size() - 2);
     return text;
-}
-
-// The last registration result in ims-register --json output (JSON Lines).
-nlohmann::json read_registration(const std::string& path)
-{
-    std::ifstream file;
-    std::istream* input = &std::cin;
-    const std::string name = path == "-" ? "standard input" : path;
-    if (path != "-") {
-        file.open(path);
-        if (!file)
-            usage(fmt::format("--registration: cannot read {}", path));
-        input = &file;
-    }
-    nlohmann::json found;
-    std::string line;
-    int number = 0;
-    while (std::getline(*input, line)) {
-        ++number;
-        if (line.find_first_not_of(" \t\r") == std::string::npos)
-            continue;
-        nlohmann::json event;
-        try {
-            event = nlohmann::json::parse(line);
-        } catch (const nlohmann::json::exception&) {
-            usage(fmt::format("--registration: {}:{}: not JSON (expected the output of ims-register --json)", name, number));
-        }
-        if (event.is_object() && (event.value("event", "") == "registered" || event.value("event", "") == "refreshed"))
-            found = event;
-    }
-    if (found.is_null())
-        usage(fmt::format("--registration: no \"registered\" event in {}", name));
-    return found;
 }
 
 std::string string_field(const nlohmann::json& object, const char* key)
@@ -127,7 +93,7 @@ CallPlan plan_call(const CallOptions& o)
     // Identity and credentials: a subscriber row, --impu/--password, a registration.
     nlohmann::json registration;
     if (!o.registration.empty()) {
-        registration = read_registration(o.registration);
+        registration = ue::read_registration(o.registration);
         plan.impu = string_field(registration, "impu");
         plan.impi = string_field(registration, "impi");
         plan.route = list_field(registration, "service_route");

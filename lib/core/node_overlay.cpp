@@ -49,6 +49,15 @@ NodeOverlay::NodeOverlay(const OverlayOptions& options, const std::filesystem::p
     config.bootstrap = options.bootstrap;
     config.state_dir = state_dir / "dht";
     config.verifier = verifier;
+    // Content records are signed by publishers, checked against ca.crt; a
+    // refused one is reported like a forged binding, on the node's loop.
+    config.content_verifier = std::make_shared<const dht::ContentVerifier>(ca);
+    config.on_refused_content = [this, on_dropped](const std::string& key, const dht::ContentChecked& checked) {
+        if (!on_dropped)
+            return;
+        DroppedValue dropped{key, std::string(dht::verdict_name(checked.verdict)), checked.why, checked.publisher};
+        mailbox_.post([on_dropped, dropped] { on_dropped(dropped); });
+    };
     // Our socket rather than OpenDHT's, for the simulated nodes (one epoll
     // thread for all) and for the larger receive buffer (socket_hub.cpp).
     hub_ = dht::SocketHub::create();

@@ -25,7 +25,7 @@ namespace imsp2p::core {
 struct OverlayOptions {
     std::string dht;                     // ADDRESS[:PORT] of the DHT node; empty: no overlay
     std::vector<std::string> bootstrap;  // HOST:PORT, several allowed
-    std::uint32_t network_id = 0x494d53; // "IMS": a private overlay, never OpenDHT's public 0
+    std::uint32_t network_id = dht::default_network_id;
     std::string credentials;             // directory with ca.crt and NODE.crt/NODE.key
     std::string node_name;               // NODE: the CN of this node's certificate
     unsigned nodes = 1;                  // simulation mode: DHT nodes in this process, this node's included

@@ -12,7 +12,7 @@
 // (RFC 2544's benchmarking range, which no deployment routes), sent lists
 // and destinations are mapped back. On the wire everything stays loopback,
 // so a stock dhtnode on the same testbed reads the same lists as before.
-// Only sockets bound to a loopback address do this.
+// Only sockets bound to a loopback address, or to any address (a probe), do this.
 #pragma once
 
 #include <opendht/sockaddr.h>

@@ -27,8 +27,28 @@ using Nodes = std::vector<std::shared_ptr<::dht::Node>>;
 constexpr std::size_t max_value_size = 32 * 1024; // a record is well below; OpenDHT's own limit is 64 KiB
 constexpr std::size_t max_values_per_get = 4096;   // what one get may collect, hostile nodes included
 
-// The record type: what our nodes accept to store, and to replace. Without a
-// verifier any value of the type is stored and may be replaced.
+// A value type whose store policy keeps the values `valid(key, value)` gives
+// a record for, and whose edit policy also needs `replaces(old value, new
+// record)`. Without a verifier (`checked` false) anything is stored and may
+// be replaced.
+template <typename Valid, typename Replaces>
+::dht::ValueType checked_value_type(std::uint16_t type, const char* name, std::chrono::seconds expiration, bool checked,
+                                    Valid valid, Replaces replaces)
+{
+    auto store = [valid](::dht::InfoHash key, std::shared_ptr<::dht::Value>& value, const ::dht::InfoHash&,
+                         const ::dht::SockAddr&) { return value && valid(key, *value).has_value(); };
+    auto edit = [valid, replaces, checked](::dht::InfoHash key, const std::shared_ptr<::dht::Value>& old_value,
+                                           std::shared_ptr<::dht::Value>& new_value, const ::dht::InfoHash&,
+                                           const ::dht::SockAddr&) {
+        const auto next = new_value ? valid(key, *new_value) : std::nullopt;
+        if (!next)
+            return false;
+        return !checked || !old_value || replaces(*old_value, *next);
+    };
+    return ::dht::ValueType(type, name, expiration, store, edit);
+}
+
+// The record type: what our nodes accept to store, and to replace.
 ::dht::ValueType record_value_type(std::uint16_t type, const char* name, std::chrono::seconds expiration,
                                    const std::string& node, std::shared_ptr<const Verifier> verifier)
 {
@@ -45,21 +65,47 @@ constexpr std::size_t max_values_per_get = 4096;   // what one get may collect, 
                       checked.ok() ? "wrong-key" : verdict_name(checked.verdict), checked.why);
         return std::nullopt;
     };
-    auto store = [valid](::dht::InfoHash key, std::shared_ptr<::dht::Value>& value, const ::dht::InfoHash&,
-                         const ::dht::SockAddr&) { return value && valid(key, *value).has_value(); };
     // Replacing needs a higher sequence number, so an old copy re-announced by
     // another node (or replayed) never overwrites a newer binding or tombstone.
-    auto edit = [valid, verifier](::dht::InfoHash key, const std::shared_ptr<::dht::Value>& old_value,
-                                  std::shared_ptr<::dht::Value>& new_value, const ::dht::InfoHash&, const ::dht::SockAddr&) {
-        const auto next = new_value ? valid(key, *new_value) : std::nullopt;
-        if (!next)
-            return false;
-        if (!verifier || !old_value)
-            return true;
-        const auto previous = decode_record(old_value->data);
-        return !previous || next->seq > previous->record.seq;
+    auto replaces = [](const ::dht::Value& old_value, const Record& next) {
+        const auto previous = decode_record(old_value.data);
+        return !previous || next.seq > previous->record.seq;
     };
-    return ::dht::ValueType(type, name, expiration, store, edit);
+    return checked_value_type(type, name, expiration, verifier != nullptr, valid, replaces);
+}
+
+// The content type: a record signed by a publisher certified by the overlay
+// CA, for the key it names; replaced only by the same publisher's newer one.
+::dht::ValueType content_value_type(const OverlayConfig& config)
+{
+    const auto verifier = config.content_verifier;
+    const auto on_refused = config.on_refused_content;
+    auto valid = [verifier, on_refused](const ::dht::InfoHash& key, const ::dht::Value& value) -> std::optional<ContentRecord> {
+        if (!verifier)
+            return ContentRecord{};
+        ContentChecked checked;
+        if (value.data.size() > max_value_size) {
+            checked.why = fmt::format("{} bytes", value.data.size());
+        } else {
+            checked = verifier->check(value.data, std::time(nullptr));
+            if (checked.ok() && ::dht::InfoHash::get(checked.key) == key)
+                return std::move(checked.record);
+            if (checked.ok()) {
+                checked.verdict = ContentVerdict::wrong_key;
+                checked.why = fmt::format("written for {}", checked.key);
+            }
+        }
+        if (on_refused)
+            on_refused(checked.key.empty() ? key.toString() : checked.key, checked);
+        return std::nullopt;
+    };
+    // The old one may have expired meanwhile (then anyone's record replaces it).
+    auto replaces = [verifier](const ::dht::Value& old_value, const ContentRecord& next) {
+        const auto previous = verifier->check(old_value.data, std::time(nullptr));
+        return !previous.ok() || (previous.record.info.publisher == next.info.publisher && next.seq > previous.record.seq);
+    };
+    return checked_value_type(OverlayNode::content_type, "imsp2p-content", OverlayNode::content_lifetime,
+                              verifier != nullptr, valid, replaces);
 }
 
 } // namespace
@@ -155,6 +201,7 @@ OverlayNode::OverlayNode(OverlayConfig config) : config_(std::move(config))
     // Notices are checked like every record (a MAC costs ~1 µs), so a flood
     // of forged ones cannot fill the storing nodes.
     runner_->registerType(record_value_type(notice_type, "imsp2p-notice", notice_lifetime, config_.name, config_.verifier));
+    runner_->registerType(content_value_type(config_));
     if (!cached.empty())
         runner_->bootstrap(cached);
     for (const auto& entry : config_.bootstrap)
@@ -253,6 +300,13 @@ void OverlayNode::put(const std::string& key, Bytes data, std::uint64_t id, std:
         done(ok);
     };
     runner_->put(::dht::InfoHash::get(key), std::move(value), std::move(on_done), created, false);
+}
+
+void OverlayNode::cancel_put(const std::string& key, std::uint64_t id)
+{
+    std::lock_guard lock(mutex_);
+    if (!stopping_)
+        runner_->cancelPut(::dht::InfoHash::get(key), id);
 }
 
 void OverlayNode::get(const std::string& key, GetDone done)

@@ -10,6 +10,7 @@
 // to your own loop (e.g. sip::Mailbox::post) and keep the work there short.
 #pragma once
 
+#include "dht/content_record.hpp"
 #include "dht/signed_record.hpp"
 #include "util/hex.hpp"
 
@@ -29,6 +30,10 @@ namespace imsp2p::dht {
 
 class SocketHub;
 
+// The managed overlay's network id unless configured otherwise ("IMS"): a
+// private overlay, never OpenDHT's public 0.
+inline constexpr std::uint32_t default_network_id = 0x494d53;
+
 struct OverlayConfig {
     std::string name;                      // for the logs, e.g. the node's name
     std::string address;                   // IPv4 address to bind (required; e.g. 127.0.50.1)
@@ -37,6 +42,11 @@ struct OverlayConfig {
     std::vector<std::string> bootstrap;    // "host:port" of nodes to join through; several are better than one
     std::filesystem::path state_dir;       // node id and node cache; empty: nothing kept
     std::shared_ptr<const Verifier> verifier; // store/edit policy; null: store anything (tests, open nodes)
+    // Content records' store/edit policy (content_type); null: store anything.
+    std::shared_ptr<const ContentVerifier> content_verifier;
+    // A content record the policy refused (key string when decodable, else the
+    // hash), on OpenDHT's thread: keep it short.
+    std::function<void(const std::string& key, const ContentChecked& checked)> on_refused_content;
     std::chrono::seconds cache_period{60}; // how often the node cache is written
     std::chrono::milliseconds shutdown_wait{3000}; // stop(): how long OpenDHT may take to hand values on
     std::chrono::milliseconds op_timeout{10000};   // a put or get unanswered by then fails
@@ -77,6 +87,10 @@ public:
     // notice only for the moment it is pushed.
     static constexpr std::uint16_t notice_type = 0x1a5f;
     static constexpr std::chrono::seconds notice_lifetime = std::chrono::seconds(15);
+    // Content records (content_record.hpp), signed by publishers; kept as long
+    // as the longest lifetime a record may sign, their publishers refresh them.
+    static constexpr std::uint16_t content_type = 0x1a60;
+    static constexpr std::chrono::seconds content_lifetime = std::chrono::seconds(max_content_lifetime);
 
     // Starts the node and joins through the cache and config.bootstrap.
     // Failure(usage) for a bad config, Failure(local) if it cannot bind.
@@ -91,6 +105,9 @@ public:
     // once the closest nodes acknowledged it; false if not by op_timeout.
     void put(const std::string& key, Bytes data, std::uint64_t id, std::chrono::seconds lifetime, PutDone done,
              std::uint16_t type = record_type);
+    // Forgets a value put through this node: no more announces of it, and
+    // this node's own copy is erased (the copies others store stay).
+    void cancel_put(const std::string& key, std::uint64_t id);
     // Every value found under key (duplicates from several nodes removed; they
     // are NOT verified here). ok false: the lookup failed or timed out (values
     // then holds what came before).

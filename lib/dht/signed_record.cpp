@@ -1,6 +1,7 @@
 #include "dht/signed_record.hpp"
 
 #include "cli/outcome.hpp"
+#include "dht/record_codec.hpp"
 
 #include <fmt/format.h>
 #include <openssl/crypto.h>
@@ -12,19 +13,6 @@ namespace {
 
 constexpr std::uint8_t magic[4] = {'I', 'M', 'R', '2'};
 constexpr std::size_t trailer_size = overlay_key_id_size + overlay_mac_size;
-
-void put_be(Bytes& out, std::uint64_t value, int bytes)
-{
-    for (int i = bytes - 1; i >= 0; --i)
-        out.push_back(static_cast<std::uint8_t>(value >> (8 * i)));
-}
-
-void put_field(Bytes& out, const void* data, std::size_t size, int length_bytes)
-{
-    put_be(out, size, length_bytes);
-    const auto* bytes = static_cast<const std::uint8_t*>(data);
-    out.insert(out.end(), bytes, bytes + size);
-}
 
 // Everything the MAC covers but the key id, in one fixed order: the same
 // record always encodes to the same bytes.
@@ -44,32 +32,6 @@ Bytes encode_fields(const Record& r)
     return out;
 }
 
-// Reads the encoding front to back; any overrun leaves ok false.
-struct Reader {
-    std::span<const std::uint8_t> data;
-    std::size_t at = 0;
-    bool ok = true;
-
-    std::uint64_t number(int bytes)
-    {
-        if (!ok || data.size() - at < static_cast<std::size_t>(bytes))
-            return ok = false, 0;
-        std::uint64_t value = 0;
-        for (int i = 0; i < bytes; ++i)
-            value = (value << 8) | data[at++];
-        return value;
-    }
-    std::span<const std::uint8_t> field(int length_bytes, std::size_t limit)
-    {
-        const auto size = number(length_bytes);
-        if (!ok || size > limit || data.size() - at < size)
-            return ok = false, std::span<const std::uint8_t>{};
-        const auto out = data.subspan(at, size);
-        at += size;
-        return out;
-    }
-};
-
 } // namespace
 
 Bytes encode_record(const Record& record, const OverlayKeyId& key_id, const OverlayMac& mac)
@@ -84,7 +46,7 @@ std::optional<SignedRecord> decode_record(std::span<const std::uint8_t> data)
 {
     if (data.size() < sizeof magic + trailer_size || !std::equal(std::begin(magic), std::end(magic), data.begin()))
         return std::nullopt;
-    Reader in{data, sizeof magic};
+    FieldReader in{data, sizeof magic};
     SignedRecord out;
     const auto key = in.field(2, max_key_size);
     const auto kind = in.field(1, 255);

@@ -28,7 +28,8 @@ constexpr std::size_t max_datagram = 64 * 1024;
 class SocketHub::Socket : public ::dht::net::DatagramSocket {
 public:
     Socket(std::shared_ptr<SocketHub> hub, int fd, const ::dht::SockAddr& bound)
-        : hub_(std::move(hub)), fd_(fd), bound_(bound), alias_(loopback_alias(ntohl(bound.getIPv4().sin_addr.s_addr)))
+        : hub_(std::move(hub)), fd_(fd), bound_(bound), alias_(bound.getIPv4().sin_addr.s_addr == htonl(INADDR_ANY) ||
+                                                          loopback_alias(ntohl(bound.getIPv4().sin_addr.s_addr)))
     {
     }
     ~Socket() override { stop(); }
@@ -100,7 +101,7 @@ private:
     int fd_;
     ::dht::SockAddr bound_;
     ::dht::SockAddr none_;
-    bool alias_; // bound to 127.0/15: node lists carry loopback aliases (loopback_alias.hpp)
+    bool alias_; // bound to 127.0/15 or any address: node lists carry loopback aliases (loopback_alias.hpp)
     std::atomic<bool> stopped_{false};
 };
 

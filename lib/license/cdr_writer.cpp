@@ -65,7 +65,7 @@ std::uint64_t CdrWriter::rows() const
 void CdrWriter::loop(const std::filesystem::path& path)
 {
     std::unique_ptr<Database> db;
-    std::unique_ptr<Statement> begin, commit, rollback, savepoint, rollback_to, release, find, debit, insert;
+    std::unique_ptr<Statement> begin, commit, rollback, savepoint, rollback_to, release, find, debit, insert, undo;
     try {
         db = std::make_unique<Database>(path, "FULL"); // a commit is on disk when COMMIT returns
         create_schema(*db);
@@ -79,7 +79,9 @@ void CdrWriter::loop(const std::filesystem::path& path)
         debit = std::make_unique<Statement>(
             *db, "UPDATE account SET balance = balance - ?2 WHERE impi = ?1 AND balance >= ?2");
         insert = std::make_unique<Statement>(
-            *db, "INSERT INTO cdr(impi, content_id, kid, policy, price, time, request_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+            *db, "INSERT INTO cdr(impi, content_id, kid, policy, price, time, request_id) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+                 "ON CONFLICT(impi, request_id) DO NOTHING");
+        undo = std::make_unique<Statement>(*db, "DELETE FROM cdr WHERE id = ?1");
         ready_.set_value();
     } catch (...) {
         ready_.set_exception(std::current_exception());
@@ -104,21 +106,28 @@ void CdrWriter::loop(const std::filesystem::path& path)
             begin->reset().step();
             const std::string now = cli::rfc3339_now();
             for (size_t i = 0; i < batch.size(); ++i) {
-                // A savepoint per request: a refusal undoes its other grants.
-                savepoint->reset().step();
+                // A savepoint per request of several grants: a refusal undoes
+                // the others. A single grant is undone by deleting its row.
+                const bool several = batch[i].grants.size() > 1;
+                if (several)
+                    savepoint->reset().step();
                 Charge result = Charge::charged;
                 std::size_t added = 0;
                 for (const Grant& g : batch[i].grants) {
-                    // Rows written earlier in this transaction count too: a
-                    // retry arriving in the same batch is a duplicate as well.
-                    if (find->reset().bind(1, g.impi).bind(2, g.request_id).step()) {
-                        const bool same = find->text(0) == g.kid_hex;
+                    // Most grants are new: insert first, and only when the
+                    // request id is there already (a retry, in this batch too)
+                    // look at what it was granted for.
+                    insert->reset().bind(1, g.impi).bind(2, g.content_id).bind(3, g.kid_hex).bind(4, g.policy);
+                    insert->bind(5, g.price).bind(6, now).bind(7, g.request_id).step();
+                    if (db->changes() == 0) {
+                        const bool same = find->reset().bind(1, g.impi).bind(2, g.request_id).step() && find->text(0) == g.kid_hex;
                         find->reset();
                         if (same)
                             continue; // granted again, charged once
                         result = Charge::conflict;
                         break;
                     }
+                    ++added;
                     if (g.price > 0) {
                         debit->reset().bind(1, g.impi).bind(2, g.price).step();
                         if (db->changes() == 0) {
@@ -126,15 +135,16 @@ void CdrWriter::loop(const std::filesystem::path& path)
                             break;
                         }
                     }
-                    insert->reset().bind(1, g.impi).bind(2, g.content_id).bind(3, g.kid_hex).bind(4, g.policy);
-                    insert->bind(5, g.price).bind(6, now).bind(7, g.request_id).step();
-                    ++added;
                 }
                 if (result != Charge::charged) {
-                    rollback_to->reset().step();
+                    if (several)
+                        rollback_to->reset().step();
+                    else if (added)
+                        undo->reset().bind(1, db->last_insert_rowid()).step();
                     added = 0;
                 }
-                release->reset().step();
+                if (several)
+                    release->reset().step();
                 results[i] = result;
                 inserted += added;
             }

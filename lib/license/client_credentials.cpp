@@ -2,17 +2,27 @@
 
 #include "cli/outcome.hpp"
 #include "subscriber/subscriber.hpp"
+#include "ue/register_command.hpp"
 #include "ue/usim_state.hpp"
 
 #include <fmt/format.h>
 
 namespace imsp2p::license {
 
-ClientCredentials resolve_credentials(const CredentialOptions& o)
+ClientCredentials resolve_credentials(const CredentialOptions& options)
 {
     auto usage = [](const std::string& message) { return Failure(Outcome::usage, message); };
+    CredentialOptions o = options;
+    if (!o.registration.empty() && o.impi.empty()) {
+        const auto registration = ue::read_registration(o.registration);
+        const auto impi = registration.find("impi");
+        if (impi == registration.end() || !impi->is_string() || impi->get<std::string>().empty())
+            throw usage("--registration: the registered event names no \"impi\"");
+        o.impi = impi->get<std::string>();
+    }
     if (o.impi.empty())
-        throw usage("--impi ID is required: the private identity to authenticate as (the Digest username)");
+        throw usage("--impi ID is required: the private identity to authenticate as (the Digest username), "
+                    "or --registration FILE");
     subscriber::Subscriber row;
     if (!o.subscribers.empty()) {
         const auto rows = subscriber::read_subscribers(o.subscribers);

@@ -1,5 +1,6 @@
 // The IMS credentials a licence client (license-fetch, swarm-publish's key
-// deposit) authenticates with: a row of the subscriber CSV, or flags.
+// deposit) authenticates with: a row of the subscriber CSV, or flags; the
+// identity may come from an ims-register --json result instead of --impi.
 #pragma once
 
 #include "aka/aka.hpp"
@@ -13,6 +14,7 @@ namespace imsp2p::license {
 
 struct CredentialOptions {
     std::string impi;
+    std::string registration; // ims-register --json output (FILE or "-"): the IMPI, when --impi is not given
     std::string password;     // md5
     std::string k, op, opc;   // aka, hex
     std::string subscribers;  // CSV; with impi

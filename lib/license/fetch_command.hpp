@@ -4,6 +4,7 @@
 
 #include "cli/outcome.hpp"
 #include "cli/output.hpp"
+#include "dht/content_client.hpp"
 #include "license/client_credentials.hpp"
 
 #include <string>
@@ -14,6 +15,8 @@ namespace imsp2p::license {
 struct FetchOptions {
     std::vector<std::string> kids; // hex
     std::string file;              // an encrypted content file: its KID
+    std::string content_id;        // a content id: KID and server from its content record
+    dht::ContentClientOptions overlay;
     std::string server;            // http(s)://HOST[:PORT]
     std::string output;            // the licence (mode 0600)
     std::string cacert;

@@ -17,7 +17,6 @@ namespace imsp2p::license {
 namespace {
 
 constexpr std::size_t mac_size = 8; // tells our nonces from foreign ones; not a secret's protection
-constexpr std::size_t max_tracked_identities = 100'000;
 
 std::string challenge_value(const std::string& realm, const std::string& nonce, const char* algorithm, bool stale)
 {
@@ -36,8 +35,20 @@ AuthResult refuse(AuthResult::Kind kind, std::string reason)
 } // namespace
 
 HttpAuthenticator::HttpAuthenticator(hss::SubscriberStore& store, HttpAuthConfig config)
-    : store_(store), config_(std::move(config)), key_(random_bytes(32))
+    : store_(store), config_(std::move(config)), key_(random_bytes(32)),
+      identity_failures_(config_.max_failures, config_.failure_window, config_.block_time, config_.max_tracked),
+      address_failures_(config_.max_address_failures, config_.failure_window, config_.block_time, config_.max_tracked)
 {
+}
+
+std::optional<hss::Record> HttpAuthenticator::find_subscriber(const std::string& impi)
+{
+    if (const auto it = subscribers_.find(impi); it != subscribers_.end())
+        return it->second;
+    auto record = store_.find(impi);
+    if (record) // unknown names are not kept: a flood of them must not grow the table
+        subscribers_.emplace(impi, *record);
+    return record;
 }
 
 std::string HttpAuthenticator::sign(const std::string& payload) const { return hmac_sha256(key_, payload).substr(0, mac_size); }
@@ -117,33 +128,33 @@ AuthResult HttpAuthenticator::challenge(const std::optional<hss::Record>& subscr
     return result;
 }
 
-AuthResult HttpAuthenticator::fail(const std::string& identity, const std::optional<hss::Record>& subscriber, std::string reason)
+AuthResult HttpAuthenticator::fail(const std::string& identity, const std::string& source,
+                                   const std::optional<hss::Record>& subscriber, std::string reason)
 {
     const auto now = Clock::now();
-    if (failures_.size() >= max_tracked_identities) {
-        // Bounded memory under a flood of made-up names: forget expired entries, all if need be.
-        std::erase_if(failures_, [&](const auto& entry) { return entry.second.window_start + config_.failure_window <= now; });
-        if (failures_.size() >= max_tracked_identities)
-            failures_.clear();
-    }
-    auto& f = failures_[identity];
-    if (f.window_start + config_.failure_window <= now) {
-        f.count = 0;
-        f.window_start = now;
-    }
-    if (++f.count >= config_.max_failures)
-        f.blocked_until = now + config_.block_time;
+    identity_failures_.record_failure(identity, now);
+    if (!source.empty())
+        address_failures_.record_failure(source, now);
     // A fresh challenge: the client may ask its user again.
     return challenge(subscriber && subscriber->auth == subscriber::AuthScheme::aka ? subscriber : std::nullopt, false,
                      std::move(reason));
 }
 
-AuthResult HttpAuthenticator::check(const std::string& authorization, const std::string& method, const std::string& uri)
+AuthResult HttpAuthenticator::check(const std::string& authorization, const std::string& method, const std::string& uri,
+                                    const std::string& source)
 {
+    // Read the header before taking the lock: every request thread waits on it.
+    const auto params = authorization.empty() ? std::nullopt : auth::parse_digest_params(authorization);
     std::lock_guard lock(mutex_);
+    const auto now = Clock::now();
+    if (const long wait = source.empty() ? 0 : address_failures_.blocked_for(source, now)) {
+        auto result = refuse(AuthResult::Kind::throttled, "too_many_failures_from_address");
+        result.retry_after_s = wait;
+        result.address_throttled = true;
+        return result;
+    }
     if (authorization.empty())
         return challenge(std::nullopt, false, "no_credentials");
-    const auto params = auth::parse_digest_params(authorization);
     if (!params)
         return refuse(AuthResult::Kind::bad_request, "malformed_authorization");
     auto get = [&](const char* name) {
@@ -154,14 +165,12 @@ AuthResult HttpAuthenticator::check(const std::string& authorization, const std:
     if (username.empty())
         return refuse(AuthResult::Kind::bad_request, "no_username");
 
-    const auto now = Clock::now();
-    if (const auto it = failures_.find(username); it != failures_.end() && it->second.blocked_until > now) {
+    if (const long wait = identity_failures_.blocked_for(username, now)) {
         auto result = refuse(AuthResult::Kind::throttled, "too_many_failures");
-        result.retry_after_s = std::max<long>(
-            1, std::chrono::ceil<std::chrono::seconds>(it->second.blocked_until - now).count());
+        result.retry_after_s = wait;
         return result;
     }
-    const auto subscriber = store_.find(username);
+    const auto subscriber = find_subscriber(username);
     const std::string nonce = get("nonce");
     // IMS style: the client names itself before any challenge (TS 24.229).
     if (nonce.empty())
@@ -174,10 +183,10 @@ AuthResult HttpAuthenticator::check(const std::string& authorization, const std:
         return challenge(subscriber, stale, stale ? "stale_nonce" : "unknown_nonce");
     }
     if (!subscriber)
-        return fail(username, subscriber, "unknown_user");
+        return fail(username, source, subscriber, "unknown_user");
     Pending& pending = it->second;
     if (!pending.impi.empty() && pending.impi != subscriber->impi)
-        return fail(username, subscriber, "nonce_of_another_user");
+        return fail(username, source, subscriber, "nonce_of_another_user");
     if (subscriber->auth == subscriber::AuthScheme::aka && !pending.aka)
         return challenge(subscriber, false, "aka_required");
 
@@ -192,7 +201,7 @@ AuthResult HttpAuthenticator::check(const std::string& authorization, const std:
         std::copy(bytes->begin(), bytes->end(), auts.begin());
         const auto sqn_ms = aka::verify_auts(aka::Milenage(subscriber->k, subscriber->opc), used.rand, auts);
         if (!sqn_ms)
-            return fail(username, subscriber, "auts_mac_mismatch");
+            return fail(username, source, subscriber, "auts_mac_mismatch");
         store_.resync(subscriber->impi, aka::seq_of(*sqn_ms));
         return challenge(subscriber, false, "resync");
     }
@@ -223,7 +232,7 @@ AuthResult HttpAuthenticator::check(const std::string& authorization, const std:
     const std::string expected = auth::digest_response(issued, answer);
     if (response.size() != expected.size() || CRYPTO_memcmp(response.data(), expected.data(), expected.size()) != 0) {
         pending_.erase(it); // no guessing against one nonce
-        return fail(username, subscriber, "wrong_response");
+        return fail(username, source, subscriber, "wrong_response");
     }
     // Checked after the response, so that only the nonce's owner learns of a replay.
     if (!mark_nc(pending, nc))

@@ -1,7 +1,9 @@
 // The server side of HTTP Digest for the licence server (RFC 7616 MD5 and
 // SHA-256, RFC 3310 AKAv1-MD5) against hss::SubscriberStore, with a
-// per-identity throttle of failed attempts. Thread-safe: request threads
-// call check() concurrently (one lock; the work under it is a few hashes).
+// throttle of failed attempts per identity and per source address. Thread-safe:
+// request threads call check() concurrently (one lock; the work under it is a
+// few hashes: subscribers are read from SQLite once, then kept in memory, as
+// the server imports them only at start).
 //
 // Unlike the SIP registrar's core::Authenticator, an HTTP client may come
 // without any username (curl, browsers): such a request gets a challenge
@@ -17,6 +19,7 @@
 
 #include "aka/aka.hpp"
 #include "hss/subscriber_store.hpp"
+#include "license/failure_throttle.hpp"
 
 #include <bitset>
 #include <chrono>
@@ -36,6 +39,8 @@ struct HttpAuthConfig {
     std::chrono::seconds nonce_lifetime{300};
     std::size_t max_pending = 100'000;
     unsigned max_failures = 5;  // failed attempts per identity within failure_window before throttling
+    unsigned max_address_failures = 20; // the same per source address (several users may share one)
+    std::size_t max_tracked = 100'000;  // identities, and addresses, remembered at most (LRU)
     std::chrono::seconds failure_window{60};
     std::chrono::seconds block_time{60};
 };
@@ -45,7 +50,7 @@ struct AuthResult {
         accept,      // go on: `impi` is authenticated
         challenge,   // 401 with `challenges`
         bad_request, // 400: the credentials cannot be read
-        throttled,   // 429: too many failures for this identity, retry after `retry_after_s`
+        throttled,   // 429: too many failures for this identity or from this address, retry after `retry_after_s`
     };
     Kind kind = Kind::challenge;
     std::vector<std::string> challenges;
@@ -53,6 +58,7 @@ struct AuthResult {
     std::string reason;     // snake_case, for logs
     std::string algorithm;  // of an accepted answer
     long retry_after_s = 0;
+    bool address_throttled = false; // throttled: the source address, not the identity
 };
 
 class HttpAuthenticator {
@@ -62,8 +68,10 @@ public:
     HttpAuthenticator(hss::SubscriberStore& store, HttpAuthConfig config);
 
     // `authorization`: the Authorization header ("" when absent); `uri`: the
-    // request target, which the credentials' uri must equal.
-    AuthResult check(const std::string& authorization, const std::string& method, const std::string& uri);
+    // request target, which the credentials' uri must equal; `source`: the
+    // client's address ("" when unknown: no per-address throttle).
+    AuthResult check(const std::string& authorization, const std::string& method, const std::string& uri,
+                     const std::string& source = {});
 
 private:
     struct Pending {
@@ -75,13 +83,10 @@ private:
         std::uint64_t top_nc = 0;  // highest nc accepted
         std::bitset<256> seen;     // bit i: nc top_nc - i accepted
     };
-    struct Failures {
-        unsigned count = 0;
-        Clock::time_point window_start, blocked_until;
-    };
-
     AuthResult challenge(const std::optional<hss::Record>& subscriber, bool stale, std::string reason);
-    AuthResult fail(const std::string& identity, const std::optional<hss::Record>& subscriber, std::string reason);
+    AuthResult fail(const std::string& identity, const std::string& source, const std::optional<hss::Record>& subscriber,
+                    std::string reason);
+    std::optional<hss::Record> find_subscriber(const std::string& impi);
     std::string sign(const std::string& payload) const;
     bool ours(const std::string& nonce) const;
     void purge(Clock::time_point now);
@@ -93,7 +98,8 @@ private:
     std::mutex mutex_;
     std::unordered_map<std::string, Pending> pending_;
     std::deque<std::pair<Clock::time_point, std::string>> order_;
-    std::unordered_map<std::string, Failures> failures_;
+    std::unordered_map<std::string, hss::Record> subscribers_; // read from store_ once
+    FailureThrottle identity_failures_, address_failures_;
 };
 
 } // namespace imsp2p::license

@@ -59,12 +59,13 @@ std::string policy_name(Policy policy)
 void create_schema(Database& db) { db.exec(schema); }
 
 struct LicenseDb::Impl {
+    std::filesystem::path path;
     Database db;
     Statement find_content, put_content, find_account, add_balance, set_subscription, set_publisher, set_policy,
         accounts, contents, cdrs;
 
-    explicit Impl(const std::filesystem::path& path)
-        : db(path, "FULL"),
+    explicit Impl(const std::filesystem::path& file)
+        : path(file), db(file, "FULL"),
           find_content((create_schema(db), db), "SELECT kid, content_id, owner, sealed_key, policy, price FROM content WHERE kid = ?1"),
           put_content(db, "INSERT OR REPLACE INTO content(kid, content_id, owner, sealed_key, policy, price) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"),
           find_account(db, "SELECT impi, balance, subscribed_until, publisher FROM account WHERE impi = ?1"),
@@ -95,6 +96,27 @@ Account read_account(Statement& s) { return Account{s.text(0), s.integer(1), s.i
 
 LicenseDb::LicenseDb(const std::filesystem::path& path) : impl_(std::make_unique<Impl>(path)) {}
 LicenseDb::~LicenseDb() = default;
+
+const std::filesystem::path& LicenseDb::path() const { return impl_->path; }
+
+LicenseDbPool::Lease LicenseDbPool::take()
+{
+    {
+        std::lock_guard lock(mutex_);
+        if (!idle_.empty()) {
+            auto db = std::move(idle_.back());
+            idle_.pop_back();
+            return Lease(*this, std::move(db));
+        }
+    }
+    return Lease(*this, std::make_unique<LicenseDb>(path_));
+}
+
+void LicenseDbPool::give_back(std::unique_ptr<LicenseDb> db)
+{
+    std::lock_guard lock(mutex_);
+    idle_.push_back(std::move(db));
+}
 
 std::optional<Content> LicenseDb::find_content(const std::string& kid)
 {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,6 +52,7 @@ class LicenseDb {
 public:
     LicenseDb(const std::filesystem::path& path);
     ~LicenseDb();
+    const std::filesystem::path& path() const;
 
     std::optional<Content> find_content(const std::string& kid);
     void put_content(const Content& content); // insert or replace
@@ -68,6 +70,37 @@ public:
 private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
+};
+
+// Reading connections for concurrent request threads: each request takes
+// one for itself and gives it back, so readers never wait for each other
+// (WAL: reads run beside each other and beside the CDR writer). A
+// connection is opened when none is idle; at most as many as threads ever
+// read at once.
+class LicenseDbPool {
+public:
+    explicit LicenseDbPool(std::filesystem::path path) : path_(std::move(path)) {}
+
+    class Lease {
+    public:
+        Lease(LicenseDbPool& pool, std::unique_ptr<LicenseDb> db) : pool_(pool), db_(std::move(db)) {}
+        ~Lease() { pool_.give_back(std::move(db_)); }
+        Lease(const Lease&) = delete;
+        Lease& operator=(const Lease&) = delete;
+        LicenseDb* operator->() const { return db_.get(); }
+
+    private:
+        LicenseDbPool& pool_;
+        std::unique_ptr<LicenseDb> db_;
+    };
+    Lease take();
+
+private:
+    void give_back(std::unique_ptr<LicenseDb> db);
+
+    std::filesystem::path path_;
+    std::mutex mutex_;
+    std::vector<std::unique_ptr<LicenseDb>> idle_;
 };
 
 } // namespace imsp2p::license

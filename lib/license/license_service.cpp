@@ -8,18 +8,21 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
-#include <regex>
 
 namespace imsp2p::license {
 namespace {
 
 constexpr std::size_t max_kids = 16;
 
+// [A-Za-z0-9._~:-]{1,128}, checked by hand: cheaper than std::regex on every request.
 bool valid_request_id(const std::string& id)
 {
-    static const std::regex pattern("[A-Za-z0-9._~:-]{1,128}");
-    return std::regex_match(id, pattern);
+    return !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](unsigned char c) {
+        return std::isalnum(c) || c == '.' || c == '_' || c == '~' || c == ':' || c == '-';
+    });
 }
 
 std::string hex_of(const std::string& bytes)
@@ -43,7 +46,7 @@ Reply error_reply(int status, const std::string& code, const std::string& messag
 }
 
 LicenseService::LicenseService(HttpAuthenticator& auth, LicenseDb& db, CdrWriter& cdrs, const MasterKey& master)
-    : auth_(auth), db_(db), cdrs_(cdrs), master_(master)
+    : auth_(auth), db_(db), readers_(db.path()), cdrs_(cdrs), master_(master)
 {
 }
 
@@ -58,7 +61,7 @@ Reply LicenseService::handle(const Request& request)
         reply.headers.emplace_back("Allow", is_license ? "POST" : "PUT");
         return reply;
     }
-    const auto verdict = auth_.check(request.authorization, request.method, request.target);
+    const auto verdict = auth_.check(request.authorization, request.method, request.target, request.source);
     switch (verdict.kind) {
     case AuthResult::Kind::accept: break;
     case AuthResult::Kind::challenge: {
@@ -75,7 +78,9 @@ Reply LicenseService::handle(const Request& request)
     case AuthResult::Kind::throttled: {
         ++stats_.refused;
         auto reply = error_reply(429, "too_many_failures",
-                                 fmt::format("too many failed attempts for this identity; retry in {} s", verdict.retry_after_s));
+                                 fmt::format("too many failed attempts {}; retry in {} s",
+                                             verdict.address_throttled ? "from this address" : "for this identity",
+                                             verdict.retry_after_s));
         reply.headers.emplace_back("Retry-After", std::to_string(verdict.retry_after_s));
         return reply;
     }
@@ -111,14 +116,14 @@ Reply LicenseService::license(const Request& request, const std::string& impi)
     };
     std::vector<Wanted> wanted;
     {
-        std::lock_guard lock(db_mutex_);
-        const auto account = db_.find_account(impi);
+        const auto db = readers_.take();
+        const auto account = db->find_account(impi);
         for (const auto& item : *kids_it) {
             const auto kid = item.is_string() ? swarm::base64url_decode(item.get<std::string>()) : std::nullopt;
             if (!kid || kid->size() != 16)
                 return error_reply(400, "bad_request", "each KID must be 16 bytes in base64url");
             const std::string kid_bytes(kid->begin(), kid->end());
-            const auto content = db_.find_content(kid_bytes);
+            const auto content = db->find_content(kid_bytes);
             if (!content)
                 return error_reply(404, "unknown_kid", fmt::format("no key for KID {}", hex_of(kid_bytes)));
             std::int64_t price = 0;

@@ -24,6 +24,7 @@ struct Request {
     std::string method, target, body;
     std::string authorization; // the Authorization header, "" when absent
     std::string request_id;    // the Request-Id header, "" when absent
+    std::string source;        // the client's address, for the per-address throttle ("" : none)
 };
 
 struct Reply {
@@ -48,8 +49,9 @@ private:
     Reply deposit(const Request& request, const std::string& impi, const std::string& kid_hex);
 
     HttpAuthenticator& auth_;
-    LicenseDb& db_;
-    std::mutex db_mutex_; // the request threads share one reading connection
+    LicenseDb& db_;       // deposits, one at a time (under db_mutex_)
+    std::mutex db_mutex_;
+    LicenseDbPool readers_; // licences: a connection per concurrent request
     CdrWriter& cdrs_;
     const MasterKey& master_;
     ServiceStats stats_;

@@ -127,6 +127,7 @@ Outcome run_server(const ServerOptions& o, cli::Output& out)
     auth_config.offer_sha256 = o.digest_algorithm == "sha-256";
     auth_config.nonce_lifetime = std::chrono::seconds(static_cast<long>(o.nonce_lifetime));
     auth_config.max_failures = o.max_failures;
+    auth_config.max_address_failures = o.max_address_failures;
     HttpAuthenticator auth(store, auth_config);
     LicenseService service(auth, db, cdrs, master);
 
@@ -155,7 +156,7 @@ Outcome run_server(const ServerOptions& o, cli::Output& out)
     server->set_read_timeout(5);
     auto handler = [&service](const httplib::Request& req, httplib::Response& res) {
         Request request{req.method, req.target, req.body, req.get_header_value("Authorization"),
-                        req.get_header_value("Request-Id")};
+                        req.get_header_value("Request-Id"), req.remote_addr};
         Reply reply;
         try {
             reply = service.handle(request);

@@ -24,6 +24,7 @@ struct ServerOptions {
     std::size_t max_body = 16384;
     double nonce_lifetime = 300;
     unsigned max_failures = 5;
+    unsigned max_address_failures = 20;
     std::size_t batch = 512;
 };
 

@@ -59,6 +59,8 @@ void Database::fail() const { throw Failure(Outcome::local, fmt::format("databas
 
 int Database::changes() const { return sqlite3_changes(db_); }
 
+std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+
 Statement::Statement(Database& db, const char* sql) : db_(db)
 {
     if (sqlite3_prepare_v3(db.handle(), sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK)

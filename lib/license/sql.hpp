@@ -26,6 +26,7 @@ public:
     sqlite3* handle() const { return db_; }
     [[noreturn]] void fail() const;
     int changes() const;
+    std::int64_t last_insert_rowid() const;
 
 private:
     sqlite3* db_ = nullptr;

@@ -1,7 +1,9 @@
 #include "probe/dht_client.hpp"
 
 #include "cli/outcome.hpp"
+#include "dht/loopback_alias.hpp"
 #include "dht/overlay_node.hpp"
+#include "dht/socket_hub.hpp"
 
 #include <fmt/format.h>
 #include <opendht.h>
@@ -63,7 +65,7 @@ struct Pending {
 
 DhtPeer peer_of(const ::dht::Node& node)
 {
-    return {node.getId().toString(), node.getAddr().toString()};
+    return {node.getId().toString(), dht::unalias(node.getAddr()).toString()};
 }
 
 // Runs `start(i, done)` for every index with at most max_in_flight open,
@@ -123,7 +125,10 @@ DhtClient::DhtClient(const DhtClientConfig& config)
     dht_config.bind4 = ::dht::SockAddr(reinterpret_cast<const sockaddr*>(&sin), sizeof sin);
     runner_ = std::make_unique<Runner>();
     try {
-        runner_->run(dht_config, ::dht::DhtRunner::Context{});
+        hub_ = dht::SocketHub::create();
+        ::dht::DhtRunner::Context context;
+        context.sock = hub_->open(dht_config.bind4);
+        runner_->run(dht_config, std::move(context));
     } catch (const std::exception& error) {
         throw Failure(Outcome::local, fmt::format("cannot bind the probe's DHT node on {}: {}", config.bind, error.what()));
     }
@@ -243,7 +248,8 @@ std::vector<DhtPeer> DhtClient::routing_table() const
 {
     std::vector<DhtPeer> out;
     for (const auto& node : runner_->exportNodes())
-        out.push_back({node.id.toString(), ::dht::SockAddr(reinterpret_cast<const sockaddr*>(&node.ss), node.sslen).toString()});
+        out.push_back({node.id.toString(),
+                       dht::unalias(::dht::SockAddr(reinterpret_cast<const sockaddr*>(&node.ss), node.sslen)).toString()});
     return out;
 }
 

@@ -14,6 +14,10 @@
 #include <string>
 #include <vector>
 
+namespace imsp2p::dht {
+class SocketHub;
+}
+
 namespace imsp2p::probe {
 
 struct DhtPeer {
@@ -71,6 +75,9 @@ public:
 
 private:
     struct Runner;
+    // The runner's socket (dht/socket_hub): on a loopback testbed it keeps the
+    // addresses of node lists right (dht/loopback_alias). Outlives the runner.
+    std::shared_ptr<dht::SocketHub> hub_;
     std::unique_ptr<Runner> runner_;
 };
 

@@ -2,6 +2,7 @@
 
 #include "dht/overlay_node.hpp"
 #include "probe/dht_client.hpp"
+#include "probe/dht_crawl.hpp"
 #include "util/histogram.hpp"
 
 #include <fmt/format.h>
@@ -41,64 +42,6 @@ double round3(double value)
 std::uint64_t prefix(const std::string& hex)
 {
     return std::stoull(hex.substr(0, 16), nullptr, 16);
-}
-
-struct Crawl {
-    std::map<std::string, std::string> nodes; // id → address
-    unsigned lookups = 0;
-    double seconds = 0;
-    bool complete = false;                    // every node found was looked up
-};
-
-Crawl crawl(DhtClient& client, const std::string& self, const std::map<std::string, std::string>& start, const DhtProbeOptions& options,
-            std::vector<std::pair<std::string, std::vector<std::string>>>& samples)
-{
-    // A breadth-first walk: each round looks up the ids of the nodes found
-    // but not yet visited, plus keys spread evenly over the key space (the
-    // lookups of node ids alone stayed among the nodes already known, as
-    // OpenDHT ends a search once the nodes it has answered). It stops when two
-    // rounds find no new node, or at --max-nodes or --crawl-time.
-    Crawl out;
-    out.nodes = start;
-    std::set<std::string> visited;
-    const auto started = Clock::now();
-    const auto deadline = started + ms_of(options.crawl_time);
-    std::size_t spread = 64, round = 0, idle = 0;
-    while (Clock::now() < deadline && out.nodes.size() < options.max_nodes) {
-        std::vector<std::string> batch;
-        for (const auto& [id, address] : out.nodes)
-            if (!visited.contains(id) && batch.size() < 256)
-                batch.push_back(id);
-        visited.insert(batch.begin(), batch.end());
-        const auto offset = static_cast<std::uint64_t>(round++) * 0x9e3779b97f4a7c15ULL; // each round other keys
-        for (std::size_t i = 0; i < spread; ++i)
-            batch.push_back(fmt::format("{:016x}{:023x}1", (i * (~0ULL / spread)) + offset, 0)); // never the zero key
-        const auto before = out.nodes.size();
-        const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now());
-        const auto found = client.lookup_all(batch, std::min(left, ms_of(options.timeout)));
-        out.lookups += static_cast<unsigned>(batch.size());
-        for (std::size_t i = 0; i < found.size(); ++i) {
-            std::vector<std::string> ids;
-            for (const auto& node : found[i].nodes) {
-                if (node.id == self)
-                    continue;
-                ids.push_back(node.id);
-                if (out.nodes.size() < options.max_nodes)
-                    out.nodes.emplace(node.id, node.address);
-            }
-            samples.emplace_back(batch[i], std::move(ids));
-        }
-        const auto gained = out.nodes.size() - before;
-        // Two rounds in a row without a new node: one alone ended walks at 94% of 256 nodes.
-        idle = gained == 0 ? idle + 1 : 0;
-        if (idle == 2) {
-            out.complete = true;
-            break;
-        }
-        spread = std::clamp<std::size_t>(gained, 16, 256);
-    }
-    out.seconds = std::chrono::duration<double>(Clock::now() - started).count();
-    return out;
 }
 
 } // namespace
@@ -265,7 +208,7 @@ ProbeResult probe_dht(const DhtProbeOptions& options)
     unsigned long requests_before = 0;
     if (options.crawl) {
         requests_before = client.requests_sent();
-        crawled = crawl(client, self, seen, options, samples);
+        crawled = crawl_overlay({options.bind, options.network_id, options.max_nodes, options.crawl_time}, self, seen);
         found_nodes = crawled.nodes;
     }
     // Every node found is pinged and only those that answer count: routing
@@ -294,10 +237,11 @@ ProbeResult probe_dht(const DhtProbeOptions& options)
         result.item_event = "dht_node";
         crawl_fields = {{"found", reachable},
                         {"unresponsive", unresponsive},
-                        {"lookups", crawled.lookups},
+                        {"finds", crawled.finds},
+                        {"waves", crawled.waves},
                         {"seconds", round3(crawled.seconds)},
                         {"complete", crawled.complete},
-                        {"requests", client.requests_sent() - requests_before}};
+                        {"requests", crawled.requests + (client.requests_sent() - requests_before)}};
         result.fields["crawl"] = crawl_fields;
         result.metric("crawl_nodes", static_cast<double>(reachable));
         result.metric("crawl_seconds", crawled.seconds);
@@ -360,9 +304,10 @@ ProbeResult probe_dht(const DhtProbeOptions& options)
                      found ? "found" : put_ok ? "NOT FOUND" : "PUT FAILED", put_ms + got.ms, put_ms, got.ms);
     d += fmt::format("  lookups              {} ({} failed), p50 {:.2f} ms, p99 {:.2f} ms\n", options.lookups, failed, p50, p99);
     if (options.crawl) {
-        d += fmt::format("  crawl                {} nodes found ({} more did not answer), {} lookups, {} requests in {:.2f} s{}\n",
+        d += fmt::format("  crawl                {} nodes found ({} more did not answer), {} finds in {} waves, {} requests in {:.2f} s{}\n",
                          crawl_fields["found"].get<std::size_t>(), crawl_fields["unresponsive"].get<std::size_t>(),
-                         crawl_fields["lookups"].get<unsigned>(), crawl_fields["requests"].get<unsigned long>(),
+                         crawl_fields["finds"].get<unsigned>(), crawl_fields["waves"].get<unsigned>(),
+                         crawl_fields["requests"].get<unsigned long>(),
                          crawl_fields["seconds"].get<double>(),
                          crawl_fields["complete"].get<bool>() ? "" : " (stopped by --max-nodes or --crawl-time)");
         d += fmt::format("  {:<40} {:<22} {}\n", "ID", "ADDRESS", "RTT");

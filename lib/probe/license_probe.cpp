@@ -1,5 +1,7 @@
 #include "probe/license_probe.hpp"
 
+#include "probe/test_license.hpp"
+
 #include <fmt/format.h>
 #include <httplib.h>
 #include <openssl/http.h>
@@ -103,11 +105,20 @@ void on_tls_info(const SSL* ssl, int where, int)
                             : X509_check_host(cert.get(), seen->host.c_str(), 0, 0, nullptr) == 1;
 }
 
+// Any credential option asks for the test licence (and then needs --impi).
+bool wants_test_license(const LicenseProbeOptions& options)
+{
+    const auto& c = options.credentials;
+    return !options.kid.empty() || !c.impi.empty() || !c.password.empty() || !c.k.empty() || !c.subscribers.empty();
+}
+
 } // namespace
 
 void check(const LicenseProbeOptions& options)
 {
     parse_url(options.url);
+    if (wants_test_license(options))
+        check_test_license(options);
 }
 
 ProbeResult probe_license(const LicenseProbeOptions& options)
@@ -195,7 +206,14 @@ ProbeResult probe_license(const LicenseProbeOptions& options)
         result.outcome = Outcome::negative;
         result.error = fmt::format("HTTP {}", response->status);
     }
-    result.summary = fmt::format("HTTP {} in {:.1f} ms{}", response->status, ms, tls_text);
+    std::string test_text;
+    if (wants_test_license(options)) {
+        if (result.outcome == Outcome::ok)
+            test_text = ", " + test_license(options, base, result);
+        else
+            result.detail += "  test licence not tried: the server is not healthy\n";
+    }
+    result.summary = fmt::format("HTTP {} in {:.1f} ms{}{}", response->status, ms, tls_text, test_text);
     if (!result.error.empty())
         result.summary = result.error + "; " + result.summary;
     return result;

@@ -1,8 +1,9 @@
 // overlay-probe license: is the licence server reachable over HTTP(S), and
-// how long until its TLS certificate expires. (The test-licence round trip
-// needs the licence server's API, which does not exist yet: not done.)
+// how long until its TLS certificate expires; with credentials, a test
+// licence round trip (test_license.hpp).
 #pragma once
 
+#include "license/client_credentials.hpp"
 #include "probe/probe_result.hpp"
 
 #include <string>
@@ -12,6 +13,8 @@ namespace imsp2p::probe {
 struct LicenseProbeOptions {
     std::string url;      // http:// or https://HOST[:PORT][/PATH]
     std::string ca_file;  // trust this CA (PEM) instead of the system's
+    license::CredentialOptions credentials; // with impi: the test-licence round trip
+    std::string kid;      // the test licence's KID (hex); "": a reserved one
     double timeout = 5;
 };
 

@@ -1,5 +1,6 @@
 #include "probe/probe_cli.hpp"
 
+#include "license/credential_cli.hpp"
 #include "probe/report.hpp"
 #include "probe/testbed_file.hpp"
 #include "swarm/swarm_session.hpp"
@@ -154,8 +155,10 @@ void add_sip_options(CLI::App& app, SipProbeOptions& o)
 
 void add_swarm_options(CLI::App& app, SwarmProbeOptions& o)
 {
-    app.add_option(swarm_positional, o.source, "A magnet link, an info-hash (40 or 64 hex digits) or a .torrent file")
-        ->type_name("MAGNET|INFOHASH|TORRENT");
+    app.add_option(swarm_positional, o.source,
+                   "A magnet link, an info-hash (40 or 64 hex digits), a .torrent file, or with --dht a content id")
+        ->type_name("MAGNET|INFOHASH|TORRENT|CONTENT-ID");
+    dht::add_content_client_options(app, o.overlay);
     app.add_option("--tracker", o.trackers, "Tracker announce URL to scrape and announce to, besides the source's (repeatable)")
         ->type_name("URL");
     app.add_option("--peer", o.peers, "Connect to this peer ADDRESS:PORT too (repeatable)")->type_name("ADDR");
@@ -168,6 +171,10 @@ void add_license_options(CLI::App& app, LicenseProbeOptions& o)
 {
     app.add_option(license_positional, o.url, "The licence server's URL, http:// or https://")->type_name("URL");
     app.add_option("--ca-file", o.ca_file, "Trust this CA certificate (PEM) instead of the system's")->type_name("FILE");
+    app.add_option("--kid", o.kid, "With credentials: ask a test licence for this KID (a free content's), "
+                                   "32 hex digits (default: a reserved KID, expecting an authenticated 404)")
+        ->type_name("KID");
+    license::add_credential_options(app, o.credentials);
 }
 
 void define(cli::Tool& tool, ProbeCommand& c)
@@ -191,7 +198,7 @@ void define(cli::Tool& tool, ProbeCommand& c)
     add_sip_options(*c.sip_command, c.sip);
     c.swarm_command = app.add_subcommand("swarm", "Tracker scrape and a brief look at a swarm's peers and pieces");
     add_swarm_options(*c.swarm_command, c.swarm);
-    c.license_command = app.add_subcommand("license", "Reachability and TLS certificate expiry of a licence server");
+    c.license_command = app.add_subcommand("license", "Reachability and TLS certificate expiry of a licence server; a test licence with credentials");
     add_license_options(*c.license_command, c.license);
     c.all_command = app.add_subcommand("all", "Run the probes of a testbed file concurrently and print one table");
     c.all_command->add_option("--testbed", c.testbed, "The testbed file (TOML/INI: one [KIND.NAME] section per probe)")

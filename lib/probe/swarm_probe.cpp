@@ -56,7 +56,7 @@ lt::add_torrent_params source_params(const SwarmProbeOptions& options)
     } else {
         throw Failure(Outcome::usage,
                       fmt::format("swarm: '{}' is not a magnet link, an info-hash (40 or 64 hex digits) or a .torrent file "
-                                  "(content ids need content records in the overlay, which do not exist yet)",
+                                  "(content ids are resolved through content records: give --dht and --ca)",
                                   source));
     }
     for (const auto& tracker : options.trackers)
@@ -73,7 +73,11 @@ double round3(double value)
 
 void check(const SwarmProbeOptions& options)
 {
-    source_params(options);
+    dht::check_content_client_options(options.overlay);
+    if (options.overlay.enabled())
+        dht::check_content_id(options.source, "swarm CONTENT-ID");
+    else
+        source_params(options);
     for (const auto& peer : options.peers)
         swarm::parse_peer(peer, "--peer");
     for (const auto& tracker : options.trackers)
@@ -81,13 +85,23 @@ void check(const SwarmProbeOptions& options)
             throw Failure(Outcome::usage, fmt::format("swarm: --tracker '{}' is not an http://, https:// or udp:// URL", tracker));
 }
 
-ProbeResult probe_swarm(const SwarmProbeOptions& options)
+ProbeResult probe_swarm(const SwarmProbeOptions& given)
 {
-    check(options);
+    check(given);
+    // A content id: its record's magnet, probed like any other.
+    std::optional<dht::ContentRecord> record;
+    SwarmProbeOptions options = given;
+    if (given.overlay.enabled()) {
+        auto overlay = given.overlay;
+        overlay.bind = dht::client_bind_for(given.listen);
+        overlay.timeout = std::chrono::milliseconds(static_cast<long long>(given.timeout * 1000));
+        record = dht::ContentClient(overlay).resolve(given.source);
+        options.source = record->info.magnet;
+    }
     auto params = source_params(options);
     ProbeResult result;
     result.probe = "swarm";
-    result.target = options.source.size() > 80 ? options.source.substr(0, 77) + "..." : options.source;
+    result.target = given.source.size() > 80 ? given.source.substr(0, 77) + "..." : given.source;
     const auto trackers = params.ti ? params.ti->trackers().size() : params.trackers.size();
     if (trackers == 0 && options.peers.empty())
         throw Failure(Outcome::usage, "swarm: no tracker and no --peer: nothing to ask (add --tracker URL)");
@@ -261,11 +275,14 @@ ProbeResult probe_swarm(const SwarmProbeOptions& options)
     result.fields["least_available"] = least;
     result.fields["distributed_copies"] = round3(copies);
     result.fields["full_copy"] = full_copy;
-    result.fields["content_record"] = nullptr; // no content records in the overlay yet
+    result.fields["content_record"] = record ? dht::content_record_json(*record) : nlohmann::json();
     if (availability.size() <= 4096)
         result.fields["availability"] = availability;
 
     auto& d = result.detail;
+    if (record)
+        d += fmt::format("content {}: {} by {}, record expires in {} s\n", record->info.content_id, record->info.name,
+                         record->info.publisher, record->expires - std::time(nullptr));
     d += fmt::format("swarm {}\n", result.fields["info_hash"].get<std::string>());
     d += scrape_done && scrape_complete >= 0
              ? fmt::format("  tracker scrape       {} seeds, {} leechers, {:.2f} ms\n", scrape_complete, leechers, scrape_ms)

@@ -85,6 +85,24 @@ Outcome decrypt_local(const FetchOptions& o, const std::vector<LicenseKey>& lice
     return Outcome::ok;
 }
 
+// The magnet of the content id's newest valid record in the overlay.
+std::string resolve_content(const FetchOptions& o, cli::Output& out)
+{
+    dht::check_content_id(o.source, "CONTENT-ID");
+    auto overlay = o.overlay;
+    overlay.bind = dht::client_bind_for(o.listen);
+    overlay.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(std::min(o.timeout, 30.0) * 1000));
+    const auto record = dht::ContentClient(overlay).resolve(o.source);
+    const auto& info = record.info;
+    std::string text = fmt::format("content {}: {} ({} bytes) published by {}, record expires in {} s", info.content_id,
+                                   info.name, info.size, info.publisher, record.expires - std::time(nullptr));
+    if (!info.kid.empty() && o.license.empty())
+        text += fmt::format("\nencrypted: needs a licence for KID {}{} (license-fetch --content {} ...)", info.kid,
+                            info.license_server.empty() ? "" : " from " + info.license_server, info.content_id);
+    out.event("resolved", dht::content_record_json(record), text);
+    return info.magnet;
+}
+
 struct Item {
     lt::file_index_t index;
     fs::path source;      // in the state directory
@@ -101,14 +119,16 @@ Outcome run_fetch(const FetchOptions& o, cli::Output& out)
         throw Failure(Outcome::usage, "give a magnet link, a .torrent file or an encrypted file (try 'swarm-fetch --help')");
     if (o.output.empty())
         throw Failure(Outcome::usage, "--output PATH is required: where to write the content");
+    dht::check_content_client_options(o.overlay);
     std::vector<LicenseKey> licence;
     if (!o.license.empty())
         licence = read_license_file(o.license);
 
+    const std::string source = o.overlay.enabled() ? resolve_content(o, out) : o.source;
     lt::add_torrent_params params;
-    if (o.source.starts_with("magnet:")) {
+    if (source.starts_with("magnet:")) {
         lt::error_code ec;
-        lt::parse_magnet_uri(o.source, params, ec);
+        lt::parse_magnet_uri(source, params, ec);
         if (ec)
             throw Failure(Outcome::usage, fmt::format("invalid magnet link: {}", ec.message()));
     } else {

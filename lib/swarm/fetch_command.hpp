@@ -5,6 +5,7 @@
 
 #include "cli/outcome.hpp"
 #include "cli/output.hpp"
+#include "dht/content_client.hpp"
 
 #include <cstdint>
 #include <string>
@@ -13,7 +14,7 @@
 namespace imsp2p::swarm {
 
 struct FetchOptions {
-    std::string source;   // MAGNET, TORRENT file or an encrypted content file
+    std::string source;   // MAGNET, TORRENT file or an encrypted content file; with overlay.dht a CONTENT-ID
     std::string output;
     std::string license;  // Clear Key JWK set file
     std::string listen = "0.0.0.0:0";
@@ -23,6 +24,7 @@ struct FetchOptions {
     std::int64_t rate_limit = 0; // download bytes/s, 0: none
     double timeout = 60;
     double stats_interval = 1;
+    dht::ContentClientOptions overlay; // resolve a content id through its content record
 };
 
 Outcome run_fetch(const FetchOptions& options, cli::Output& out);

@@ -1,9 +1,11 @@
 #include "swarm/publish_command.hpp"
 
+#include "dht/overlay_ca.hpp"
 #include "dht/state_files.hpp"
 #include "license/deposit.hpp"
 #include "license/license_db.hpp"
 #include "swarm/clearkey_license.hpp"
+#include "swarm/content_announcer.hpp"
 #include "swarm/content_cipher.hpp"
 #include "swarm/seeder.hpp"
 #include "swarm/swarm_session.hpp"
@@ -24,7 +26,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 
 namespace fs = std::filesystem;
 
@@ -72,9 +73,27 @@ void check_options(const PublishOptions& o)
         if ((*policy == license::Policy::pay_per_download) != (o.price > 0))
             throw usage("--price must be positive for pay-per-download, and is only for it");
     }
-    if (!o.content_id.empty() && !std::regex_match(o.content_id, std::regex("[A-Za-z0-9._~-]{1,128}")))
-        throw usage(fmt::format("invalid --content-id '{}': use 1 to 128 letters, digits, '.', '_', '~', '-'",
-                                o.content_id));
+    if (!o.content_id.empty())
+        dht::check_content_id(o.content_id, "--content-id");
+    if (o.overlay.enabled() && (o.publisher.empty() || o.publisher_dir.empty()))
+        throw usage("--dht needs --publisher NAME and --credentials DIR: the certificate content records are signed with");
+    if (!o.overlay.enabled() && (!o.publisher.empty() || !o.publisher_dir.empty()))
+        throw usage("--publisher and --credentials sign content records: give --dht HOST:PORT too");
+    dht::check_content_client_options(o.overlay);
+    if (o.overlay.enabled() && o.reseed)
+        throw usage("--dht publishes the content record of a new publication: not with --reseed");
+    if (o.lifetime < 10 || o.lifetime > dht::max_content_lifetime)
+        throw usage(fmt::format("--lifetime {} is out of range: 10 to {} seconds", o.lifetime, dht::max_content_lifetime));
+}
+
+// --credentials DIR: --ca defaults to DIR/ca.crt, as for p2p-node.
+PublishOptions with_defaults(PublishOptions o)
+{
+    if (o.overlay.enabled() && o.overlay.ca.empty() && !o.publisher_dir.empty())
+        o.overlay.ca = (fs::path(o.publisher_dir) / "ca.crt").string();
+    if (!o.listen.empty())
+        o.overlay.bind = dht::client_bind_for(o.listen);
+    return o;
 }
 
 // The regular files of the input, relative to it ("" for a single file);
@@ -194,8 +213,9 @@ Outcome reseed(const PublishOptions& o, cli::Output& out)
 
 } // namespace
 
-Outcome run_publish(const PublishOptions& o, cli::Output& out)
+Outcome run_publish(const PublishOptions& options, cli::Output& out)
 {
+    const auto o = with_defaults(options);
     check_options(o);
     if (o.reseed)
         return reseed(o, out);
@@ -208,6 +228,9 @@ Outcome run_publish(const PublishOptions& o, cli::Output& out)
     std::optional<license::ClientCredentials> publisher;
     if (!o.license_server.empty())
         publisher = license::resolve_credentials(o.credentials);
+    std::optional<dht::Credential> record_signer;
+    if (o.overlay.enabled())
+        record_signer = dht::load_node_credential(o.publisher_dir, o.publisher, dht::load_certificate(o.overlay.ca).get());
     const std::string name = fs::absolute(input).filename().string();
     const fs::path out_dir = o.out_dir;
     const fs::path torrent_path = out_dir / (name + ".torrent");
@@ -294,6 +317,18 @@ Outcome run_publish(const PublishOptions& o, cli::Output& out)
     }
     auto or_null = [](const std::string& text) { return text.empty() ? nlohmann::json() : nlohmann::json(text); };
 
+    // The content record goes out once the key is deposited: a reader who
+    // finds it can get a licence at once.
+    std::unique_ptr<ContentAnnouncer> announcer;
+    std::optional<dht::ContentRecord> record;
+    if (record_signer) {
+        dht::ContentInfo info{content_id, facts.info_hash_v1, facts.info_hash_v2, facts.magnet, kid_hex,
+                              o.license_server, facts.name, plain_size, {}};
+        announcer = std::make_unique<ContentAnnouncer>(o.overlay, std::move(*record_signer), std::move(info),
+                                                       std::chrono::seconds(o.lifetime));
+        record = announcer->publish();
+    }
+
     nlohmann::json fields{{"content_id", content_id},
                           {"name", facts.name},
                           {"encrypted", !o.no_encrypt},
@@ -318,6 +353,9 @@ Outcome run_publish(const PublishOptions& o, cli::Output& out)
                           {"private", o.private_flag},
                           {"encrypt_s", encrypt_s},
                           {"hash_s", hash_s},
+                          {"content_key", record ? nlohmann::json(dht::content_key(content_id)) : nlohmann::json()},
+                          {"publisher", record ? nlohmann::json(record->info.publisher) : nlohmann::json()},
+                          {"record_expires", record ? nlohmann::json(record->expires) : nlohmann::json()},
                           {"duration_s", seconds_since(start)}};
     std::string text = fmt::format("content id:   {}\n", content_id);
     text += o.no_encrypt ? "kid:          (not encrypted)\n" : fmt::format("kid:          {}\n", kid_hex);
@@ -334,12 +372,17 @@ Outcome run_publish(const PublishOptions& o, cli::Output& out)
         text += fmt::format("key file:     {}\n", key_path.string());
     if (!license_url.empty())
         text += fmt::format("licence:      {} ({})\n", license_url, o.license_policy);
+    if (record)
+        text += fmt::format("record:       {} in the overlay, signed by {}, expires in {} s\n", dht::content_key(content_id),
+                            record->info.publisher, record->expires - std::time(nullptr));
     text += fmt::format("size:         {} bytes in {} file(s), {} pieces of {} bytes", plain_size, facts.files,
                         facts.pieces, facts.piece_size);
     out.event("published", fields, text);
 
     if (!o.seed)
         return Outcome::ok;
+    if (announcer)
+        announcer->keep_fresh();
     return seed_torrent(o, std::make_shared<lt::torrent_info>(*info), content.parent_path(), true, out);
 }
 

@@ -4,6 +4,7 @@
 
 #include "cli/outcome.hpp"
 #include "cli/output.hpp"
+#include "dht/content_client.hpp"
 #include "license/client_credentials.hpp"
 
 #include <cstdint>
@@ -43,6 +44,11 @@ struct PublishOptions {
     std::int64_t price = 0;
     std::string cacert;
     license::CredentialOptions credentials;
+    // The content record in the managed overlay, when overlay.dht is set.
+    dht::ContentClientOptions overlay;
+    std::string publisher;        // NAME: the publisher's certificate CN (NAME.crt, NAME.key)
+    std::string publisher_dir;    // --credentials DIR holding them (and ca.crt, the default --ca)
+    std::int64_t lifetime = 3600; // seconds a record lives; republished at half of it while seeding
 };
 
 Outcome run_publish(const PublishOptions& options, cli::Output& out);

@@ -11,6 +11,8 @@
 
 #include <atomic>
 #include <csignal>
+#include <fstream>
+#include <iostream>
 
 namespace imsp2p::ue {
 namespace {
@@ -257,6 +259,39 @@ Outcome run_register(const RegisterOptions& options, cli::Output& out)
     if (final_outcome != Outcome::ok)
         throw Failure(final_outcome, final_error);
     return Outcome::ok;
+}
+
+nlohmann::json read_registration(const std::string& path)
+{
+    auto usage = [](const std::string& message) { return Failure(Outcome::usage, message); };
+    std::ifstream file;
+    std::istream* input = &std::cin;
+    const std::string name = path == "-" ? "standard input" : path;
+    if (path != "-") {
+        file.open(path);
+        if (!file)
+            throw usage(fmt::format("--registration: cannot read {}", path));
+        input = &file;
+    }
+    nlohmann::json found;
+    std::string line;
+    int number = 0;
+    while (std::getline(*input, line)) {
+        ++number;
+        if (line.find_first_not_of(" \t\r") == std::string::npos)
+            continue;
+        nlohmann::json event;
+        try {
+            event = nlohmann::json::parse(line);
+        } catch (const nlohmann::json::exception&) {
+            throw usage(fmt::format("--registration: {}:{}: not JSON (expected the output of ims-register --json)", name, number));
+        }
+        if (event.is_object() && (event.value("event", "") == "registered" || event.value("event", "") == "refreshed"))
+            found = event;
+    }
+    if (found.is_null())
+        throw usage(fmt::format("--registration: no \"registered\" event in {}", name));
+    return found;
 }
 
 } // namespace imsp2p::ue

@@ -2,7 +2,8 @@
 # license-server and license-fetch: deposits, the three policies, charging
 # and every bad input of issue 7 with its exact HTTP status (through curl,
 # which speaks Digest MD5) and license-fetch's exit codes.
-# Hosts: 127.0.0.70 the licence server (8080), 127.0.0.79 an address nobody serves.
+# Hosts: 127.0.0.70 the licence server (8080), 127.0.0.79 an address nobody serves
+# (also a second client's source address).
 # Usage: license-server.sh BUILD_DIR
 set -eu
 build=$(cd "$1" && pwd)
@@ -12,13 +13,7 @@ fetch=$build/tools/license-fetch
 server=http://127.0.0.70:8080
 cd "$TEST_TMP"
 export XDG_STATE_HOME=$TEST_TMP/state
-cat >subs.csv <<CSV
-impi,impus,auth,password,k,op,opc,amf,sqn
-alice@ims.test,sip:alice@ims.test,md5,alice-secret,,,,,
-bob@ims.test,sip:bob@ims.test,aka,,465b5ce8b199b49faa5f0a2ee238a6bc,cdc202d5123e20f62b6d676ac72cb318,,8000,000000000040
-carol@ims.test,sip:carol@ims.test,md5,carol-secret,,,,,
-dave@ims.test,sip:dave@ims.test,md5,dave-secret,,,,,
-CSV
+license_subscribers subs.csv
 
 # --- usage errors of the server ---
 run "$build/tools/license-server" --state-dir ls0 --listen 127.0.0.70:8080
@@ -30,7 +25,7 @@ expect_stderr_line "plain HTTP is only served on loopback" "server: loopback mes
 run "$build/tools/license-server" --state-dir ls0 --domain ims.test --cert nothing.pem
 expect_exit 2 "server: --cert without --key"
 
-license_start ls 127.0.0.70:8080 subs.csv --max-body 1024 --max-failures 3
+license_start ls 127.0.0.70:8080 subs.csv --max-body 1024 --max-failures 3 --max-address-failures 6
 license_admin ls publisher carol@ims.test
 license_admin ls credit bob@ims.test 100
 
@@ -152,6 +147,24 @@ expect_exit 4 "fetch: a throttled identity"
 expect_stderr_line "throttled: " "fetch: 429 message"
 [ "$(http_status r.body --digest -u carol@ims.test:carol-secret "$server/license" --data "$body_ok")" = 200 ] &&
   pass "other identities are not throttled" || fail "carol: $(cat r.body)"
+# Failures from one source address, whatever the names: alice's from
+# 127.0.0.1 so far, then names nobody has (401 each) until the address is
+# throttled (6 within 60 s): then 429 with Retry-After for every
+# identity, while another source address is not.
+statuses=""
+for i in 1 2 3 4 5 6 7; do
+  status=$(http_status r.body --digest -u "mallory$i@ims.test:guess" "$server/license" --data "$body_ok")
+  statuses="$statuses $status"
+  [ "$status" = 429 ] && break
+done
+case "$statuses" in *" 401"*" 429") pass "unknown users: 401 until the address is throttled ($statuses)" ;;
+  *) fail "unknown users: $statuses" ;; esac
+curl -s -D headers.txt -o r.body --digest -u carol@ims.test:carol-secret "$server/license" --data "$body_ok" || true
+expect_match headers.txt '^HTTP/1.1 429' "too many failures from one address: 429 for another identity too"
+expect_match headers.txt '^Retry-After: [0-9]+' "the address's 429 carries Retry-After"
+expect_match r.body 'too many failed attempts from this address' "the 429 says the address is throttled"
+[ "$(http_status r.body --interface 127.0.0.79 --digest -u carol@ims.test:carol-secret "$server/license" --data "$body_ok")" = 200 ] &&
+  pass "another source address is not throttled" || fail "carol from 127.0.0.79: $(cat r.body)"
 kill -0 "$LICENSE_PID" && pass "the server is still running after the bad input" || fail "the server died"
 expect_no_match ls.err "secret|$key" "no password or key in the server's diagnostics"
 kill "$LICENSE_PID"

@@ -14,6 +14,7 @@
 set -eu
 build=$(cd "$1" && pwd)
 . "$(dirname "$0")/../lib/testlib.sh"
+. "$(dirname "$0")/../lib/bittorrent.sh"
 publish=$build/tools/swarm-publish
 fetch=$build/tools/swarm-fetch
 for tool in opentracker transmission-daemon transmission-remote transmission-create; do
@@ -24,39 +25,9 @@ tracker=http://127.0.62.1:6969/announce
 head -c 5000000 /dev/urandom >film.bin
 
 # opentracker: chrooted to its root dir, drops to nobody, whitelist-only.
-mkdir -p ot && chmod 755 ot
-: >ot/whitelist.txt && chmod 644 ot/whitelist.txt
-printf 'listen.tcp_udp 127.0.62.1:6969\ntracker.rootdir %s\ntracker.user nobody\naccess.whitelist whitelist.txt\n' \
-  "$TEST_TMP/ot" >ot.conf
-opentracker -f ot.conf >ot.log 2>&1 &
-ot_pid=$!
-track $ot_pid
-wait_for 5 bash -c "exec 3<>/dev/tcp/127.0.62.1/6969" && pass "opentracker listens" || fail "opentracker did not start: $(cat ot.log)"
-# allow HEX...: whitelists info hashes (v2 ones as their 20-byte truncation, as announced).
-allow() {
-  local hash
-  for hash in "$@"; do echo "${hash:0:40}" >>ot/whitelist.txt; done
-  kill -HUP $ot_pid
-  sleep 0.3
-}
-
+opentracker_start 127.0.62.1:6969
 # transmission-daemon on 127.0.62.3: no DHT, LPD, PEX, uTP; RPC on loopback.
-mkdir -p tr/config tr/downloads
-cat >tr/config/settings.json <<JSON
-{"bind-address-ipv4": "127.0.62.3", "bind-address-ipv6": "::1", "peer-port": 51413,
- "peer-port-random-on-start": false, "port-forwarding-enabled": false,
- "dht-enabled": false, "lpd-enabled": false, "pex-enabled": false, "utp-enabled": false,
- "rpc-enabled": true, "rpc-bind-address": "127.0.62.3", "rpc-port": 9091,
- "rpc-authentication-required": false, "rpc-whitelist-enabled": false, "rpc-host-whitelist-enabled": false,
- "download-dir": "$TEST_TMP/tr/downloads", "incomplete-dir-enabled": false, "watch-dir-enabled": false,
- "start-added-torrents": true, "encryption": 0, "blocklist-enabled": false,
- "ratio-limit-enabled": false, "idle-seeding-limit-enabled": false, "speed-limit-up-enabled": false,
- "speed-limit-down-enabled": false, "alt-speed-enabled": false, "message-level": 2}
-JSON
-transmission-daemon -f -g tr/config >tr.log 2>&1 &
-track $!
-remote() { transmission-remote 127.0.62.3:9091 "$@"; }
-wait_for 10 remote -l && pass "transmission-daemon answers RPC" || fail "transmission-daemon did not start: $(tail -5 tr.log)"
+transmission_start 127.0.62.3
 
 # 1. transmission downloads from a swarm-publish seeder.
 run "$publish" film.bin --out pub --v1-only --tracker "$tracker" --json

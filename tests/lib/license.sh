@@ -29,3 +29,15 @@ http_status() {
   shift
   curl -s -o "$out" -w '%{http_code}' --max-time 10 "$@" || true
 }
+
+# license_subscribers FILE: the test subscribers: alice (MD5, alice-secret),
+# bob (AKA, the TS 35.208 set 1 key), carol and dave (MD5, NAME-secret).
+license_subscribers() {
+  cat >"$1" <<CSV
+impi,impus,auth,password,k,op,opc,amf,sqn
+alice@ims.test,sip:alice@ims.test,md5,alice-secret,,,,,
+bob@ims.test,sip:bob@ims.test,aka,,465b5ce8b199b49faa5f0a2ee238a6bc,cdc202d5123e20f62b6d676ac72cb318,,8000,000000000040
+carol@ims.test,sip:carol@ims.test,md5,carol-secret,,,,,
+dave@ims.test,sip:dave@ims.test,md5,dave-secret,,,,,
+CSV
+}

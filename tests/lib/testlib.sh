@@ -25,6 +25,29 @@ trap cleanup EXIT
 # Remembers a background process to stop at exit.
 track() { PIDS+=("$1"); }
 
+# The network namespace of each host address, for scenarios run across
+# namespaces (tests/lib/netns.sh fills it); an address not in it is a host
+# on this machine's loopback.
+declare -A HOST_NETNS=()
+
+# on ADDRESS CMD...: runs CMD on the host that owns ADDRESS.
+on() {
+  local netns=${HOST_NETNS[$1]:-}
+  shift
+  if [ -n "$netns" ]; then ip netns exec "$netns" "$@"; else "$@"; fi
+}
+
+# spawn ADDRESS CMD...: starts CMD in the background on the host that owns
+# ADDRESS and tracks it; $SPAWNED is its PID (ip netns exec execs CMD, so the
+# PID is CMD's own and a signal sent to it reaches CMD).
+spawn() {
+  local netns=${HOST_NETNS[$1]:-}
+  shift
+  if [ -n "$netns" ]; then ip netns exec "$netns" "$@" & else "$@" & fi
+  SPAWNED=$!
+  track "$SPAWNED"
+}
+
 pass() { PASSED=$((PASSED + 1)); echo "PASS: $*"; }
 fail() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; }
 

@@ -6,6 +6,7 @@
 #include "auth/digest_aka.hpp"
 #include "auth/digest_header.hpp"
 #include "license/cdr_writer.hpp"
+#include "license/failure_throttle.hpp"
 #include "license/http_auth.hpp"
 #include "license/key_wrap.hpp"
 #include "license/license_db.hpp"
@@ -120,6 +121,48 @@ TEST_CASE("wrong passwords are throttled per identity", "[license]")
     CHECK(blocked.retry_after_s > 0);
 }
 
+TEST_CASE("failed attempts are throttled per source address too, whatever the names", "[license]")
+{
+    Fixture f;
+    f.config.max_address_failures = 4;
+    HttpAuthenticator auth(f.store, f.config);
+    const std::string attacker = "127.0.0.9";
+    for (int i = 0; i < 4; ++i) { // four names, one failure each: no identity reaches 3
+        const auto challenge = md5_challenge(auth.check("", "POST", "/license", attacker));
+        const auto wrong =
+            auth.check(authorization(challenge, fmt::format("user{}@ims.test", i), "guess"), "POST", "/license", attacker);
+        CHECK(wrong.kind == AuthResult::Kind::challenge);
+    }
+    const auto challenge = md5_challenge(auth.check("", "POST", "/license", "127.0.0.8"));
+    const auto blocked = auth.check(authorization(challenge, "alice@ims.test", "alice-secret", 1), "POST", "/license", attacker);
+    CHECK(blocked.kind == AuthResult::Kind::throttled);
+    CHECK(blocked.address_throttled);
+    CHECK(blocked.retry_after_s > 0);
+    CHECK(auth.check("", "POST", "/license", attacker).kind == AuthResult::Kind::throttled); // no challenge either
+    const auto other = auth.check(authorization(challenge, "alice@ims.test", "alice-secret", 2), "POST", "/license", "127.0.0.8");
+    CHECK(other.kind == AuthResult::Kind::accept);
+}
+
+TEST_CASE("the failure tables are bounded, the least recently failed forgotten first", "[license]")
+{
+    using namespace std::chrono_literals;
+    FailureThrottle throttle(2, 60s, 60s, 2);
+    const auto now = FailureThrottle::Clock::now();
+    throttle.record_failure("a", now);
+    throttle.record_failure("b", now);
+    throttle.record_failure("a", now); // a: blocked, and now the most recent
+    CHECK(throttle.blocked_for("a", now) == 60);
+    throttle.record_failure("c", now); // b goes
+    CHECK(throttle.size() == 2);
+    throttle.record_failure("b", now); // b starts again from 1: a goes, as the least recent now
+    CHECK(throttle.size() == 2);
+    CHECK(throttle.blocked_for("b", now) == 0);
+    CHECK(throttle.blocked_for("a", now) == 0);
+    throttle.record_failure("c", now);
+    CHECK(throttle.blocked_for("c", now + 59s) == 1);
+    CHECK(throttle.blocked_for("c", now + 60s) == 0);
+}
+
 TEST_CASE("an aka subscriber naming itself gets AKAv1-MD5 and answers with RES", "[license]")
 {
     Fixture f;
@@ -178,7 +221,7 @@ TEST_CASE("licences are charged once per request id, never beyond the balance", 
     unsigned nc = 0;
     auto post = [&](const std::string& request_id, const std::string& text) {
         return service.handle(Request{"POST", "/license", text, authorization(challenge, "alice@ims.test", "alice-secret", ++nc),
-                                      request_id});
+                                      request_id, "127.0.0.1"});
     };
     const auto granted = post("r1", body);
     REQUIRE(granted.status == 200);

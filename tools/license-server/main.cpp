@@ -49,6 +49,11 @@ int main(int argc, char** argv)
         ->type_name("N")
         ->check(CLI::Range(1u, 1000000u))
         ->capture_default_str();
+    app.add_option("--max-address-failures", o.max_address_failures,
+                   "Failed attempts from one source address in 60 s before it is refused (429) for 60 s")
+        ->type_name("N")
+        ->check(CLI::Range(1u, 1000000u))
+        ->capture_default_str();
     app.add_option("--batch", o.batch, "Most CDRs written in one transaction (group commit)")
         ->type_name("N")
         ->check(CLI::Range(std::size_t{1}, std::size_t{100000}))

@@ -9,8 +9,9 @@ int main(int argc, char** argv)
     auto& app = tool.app();
     swarm::FetchOptions o;
 
-    app.add_option("source", o.source, "A magnet link, a .torrent file, or an encrypted file to decrypt")
-        ->type_name("MAGNET|TORRENT|FILE");
+    app.add_option("source", o.source,
+                   "A magnet link, a .torrent file, an encrypted file to decrypt, or with --dht a content id")
+        ->type_name("MAGNET|TORRENT|FILE|CONTENT-ID");
     app.add_option("--output", o.output, "Where to write the content (a directory for a multi-file torrent)")
         ->type_name("PATH");
     app.add_option("--license", o.license, "Clear Key licence (JWK set) with the content key")->type_name("FILE");
@@ -32,6 +33,7 @@ int main(int argc, char** argv)
         ->type_name("SECONDS")
         ->check(cli::positive())
         ->capture_default_str();
+    dht::add_content_client_options(app, o.overlay, "Content records");
     tool.add_timeout(60.0, "Give up after SECONDS without any data from the swarm");
 
     return tool.run(argc, argv, [&] {

@@ -51,6 +51,16 @@ int main(int argc, char** argv)
     licence->add_option("--cacert", o.cacert, "CA certificate (PEM) to verify an https licence server with")
         ->type_name("FILE");
 
+    auto* overlay = app.add_option_group("Content record", "Publish a content record in the managed overlay (p2p-node --dht)");
+    dht::add_content_client_options(*overlay, o.overlay);
+    overlay->add_option("--publisher", o.publisher, "The publisher's name: the CN of its certificate from the overlay CA")
+        ->type_name("NAME");
+    overlay->add_option("--credentials", o.publisher_dir, "Directory with NAME.crt and NAME.key (and ca.crt, the default --ca)")
+        ->type_name("DIR");
+    overlay->add_option("--lifetime", o.lifetime, "Seconds the content record lives; republished at half of it while seeding")
+        ->type_name("SECONDS")
+        ->capture_default_str();
+
     auto* seed = app.add_option_group("Seeding", "Stay and seed after publishing");
     seed->add_flag("--seed", o.seed, "Seed until SIGINT or SIGTERM, --seed-time or --ratio");
     seed->add_flag("--reseed", o.reseed,
