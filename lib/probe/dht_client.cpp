@@ -46,12 +46,7 @@ struct Pending {
 
 ::dht::SockAddr numeric(const std::string& address)
 {
-    const auto [host, port] = dht::parse_bootstrap(address, "DHT node");
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons(port);
-    if (inet_pton(AF_INET, host.c_str(), &sin.sin_addr) != 1)
-        throw Failure(Outcome::usage, fmt::format("DHT node '{}' is not IPv4-ADDRESS:PORT", address));
+    const auto sin = ipv4_peer(address);
     return ::dht::SockAddr(reinterpret_cast<const sockaddr*>(&sin), sizeof sin);
 }
 
@@ -105,6 +100,17 @@ std::vector<T> bounded(std::size_t count, Clock::time_point deadline, Start star
 }
 
 } // namespace
+
+sockaddr_in ipv4_peer(const std::string& host_port)
+{
+    const auto [host, port] = dht::parse_bootstrap(host_port, "DHT node");
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(port);
+    if (inet_pton(AF_INET, host.c_str(), &sin.sin_addr) != 1)
+        throw Failure(Outcome::usage, fmt::format("DHT node '{}' is not IPv4-ADDRESS:PORT", host_port));
+    return sin;
+}
 
 struct DhtClient::Runner : ::dht::DhtRunner {};
 

@@ -5,6 +5,8 @@
 // shared state, so a late answer after a timeout is harmless.
 #pragma once
 
+#include <netinet/in.h>
+
 #include "util/hex.hpp"
 
 #include <chrono>
@@ -19,6 +21,9 @@ class SocketHub;
 }
 
 namespace imsp2p::probe {
+
+// IPV4-ADDRESS:PORT of a DHT node, parsed; Failure(usage) naming it otherwise.
+sockaddr_in ipv4_peer(const std::string& host_port);
 
 struct DhtPeer {
     std::string id;      // 40 hex digits

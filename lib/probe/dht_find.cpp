@@ -46,17 +46,6 @@ std::string bytes_of(const std::string& hex)
     return out;
 }
 
-sockaddr_in ipv4(const std::string& address)
-{
-    const auto [host, port] = dht::parse_bootstrap(address, "DHT node");
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons(port);
-    if (inet_pton(AF_INET, host.c_str(), &sin.sin_addr) != 1)
-        throw Failure(Outcome::usage, fmt::format("DHT node '{}' is not IPv4-ADDRESS:PORT", address));
-    return sin;
-}
-
 const msgpack::object* member(const msgpack::object& map, const char* key)
 {
     if (map.type != msgpack::type::MAP)
@@ -155,7 +144,7 @@ std::vector<FindAnswer> DhtFinder::find_all(const std::vector<FindQuery>& querie
     };
     std::vector<State> states(queries.size());
     for (std::size_t i = 0; i < queries.size(); ++i) {
-        states[i].to = ipv4(queries[i].address);
+        states[i].to = ipv4_peer(queries[i].address);
         // {"a":{"id","target","w":[AF_INET]},"q":"find","t","y":"q","v","s","n"}, as OpenDHT's NetworkEngine
         // sends it; "s" marks a client node, which OpenDHT 2.4 answers but keeps out of its routing table.
         const auto target = bytes_of(queries[i].target_hex);
