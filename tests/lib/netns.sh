@@ -122,6 +122,37 @@ netns_netem() {
   done
 }
 
+# netns_nft_loss PERCENT: drops PERCENT (a whole number) of what each host
+# receives with an nftables rule, the fallback for loss on kernels without
+# sch_netem (nftables has no delay). On input, not output: a packet dropped
+# on output fails the sender's sendmsg() with EPERM, which no real link does.
+# Fails when nft or nf_tables is missing.
+netns_nft_loss() {
+  local entry
+  command -v nft >/dev/null || return 1
+  for entry in "${NETNS_LINKS[@]}"; do
+    ip netns exec "${entry% *}" nft -f - 2>/dev/null <<EOF || return 1
+table inet imsp2p_loss {
+  chain in {
+    type filter hook input priority 0; policy accept;
+    iifname "${entry#* }" numgen random mod 100 < $1 counter drop
+  }
+}
+EOF
+  done
+}
+
+# netns_nft_dropped: how many packets the loss rules dropped on all hosts.
+netns_nft_dropped() {
+  local entry total=0 n
+  for entry in "${NETNS_LINKS[@]}"; do
+    n=$(ip netns exec "${entry% *}" nft list table inet imsp2p_loss 2>/dev/null |
+      sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
+    total=$((total + ${n:-0}))
+  done
+  echo "$total"
+}
+
 # netns_down: ends what is left in the namespaces, then removes them (a
 # host's namespace takes its veth pair with it, the switch its bridge).
 netns_down() {
