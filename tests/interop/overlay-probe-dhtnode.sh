@@ -31,13 +31,7 @@ crawl_complete() {
   "$probe" --json "${dht[@]}" --crawl --lookups 5 >"$TEST_TMP/crawl.json" 2>"$TEST_TMP/crawl.err"
   [ "$(json_field "$TEST_TMP/crawl.json" probe crawl | python3 -c 'import json,sys; print(json.load(sys.stdin)["found"])')" = $nodes ]
 }
-# Bounded in time, not in tries: one crawl can take seconds on a loaded machine
-# (wait_for's 300 tries of it once ran into CTest's 600 s timeout).
-crawl_within() {
-  local until=$((SECONDS + $1))
-  until crawl_complete; do [ "$SECONDS" -lt "$until" ] || return 1; sleep 0.5; done
-}
-if crawl_within 60; then pass "the crawl finds all $nodes dhtnodes"; else fail "crawl incomplete: $(json_field "$TEST_TMP/crawl.json" probe crawl)"; fi
+if wait_for 60 crawl_complete; then pass "the crawl finds all $nodes dhtnodes"; else fail "crawl incomplete: $(json_field "$TEST_TMP/crawl.json" probe crawl)"; fi
 echo "info: crawl $(json_field "$TEST_TMP/crawl.json" probe crawl)"
 [ "$(grep -c '"event":"dht_node".*"rtt_ms":[0-9]' "$TEST_TMP/crawl.json")" = $nodes ] && pass "one dht_node event with an RTT per node" ||
   fail "dht_node events"

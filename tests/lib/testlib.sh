@@ -108,15 +108,18 @@ print(json.dumps(value) if not isinstance(value, str) else value)
 PY
 }
 
-# wait_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds or time runs out.
+# wait_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds or SECONDS
+# of wall time have passed (time, not tries: a slow CMD on a loaded machine
+# must not stretch the wait). CMD runs at least once.
 wait_for() {
-  local tries=$(($1 * 10))
+  # microseconds from bash's EPOCHREALTIME (SECONDS ticks whole seconds)
+  local deadline=$((${EPOCHREALTIME/./} + $1 * 1000000))
   shift
-  for _ in $(seq "$tries"); do
+  while :; do
     "$@" >/dev/null 2>&1 && return 0
+    [ "${EPOCHREALTIME/./}" -lt "$deadline" ] || return 1
     sleep 0.1
   done
-  return 1
 }
 
 # blackhole ADDRESS PORT: a UDP peer that reads and never answers (stops
