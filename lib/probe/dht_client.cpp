@@ -11,9 +11,11 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <numeric>
 
@@ -114,6 +116,28 @@ sockaddr_in ipv4_peer(const std::string& host_port)
 
 struct DhtClient::Runner : ::dht::DhtRunner {};
 
+std::string stable_node_id(const DhtClientConfig& config)
+{
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    return ::dht::InfoHash::get(fmt::format("imsp2p overlay-probe\n{}\n{}\n{}", host, config.bind, config.network_id))
+        .toString();
+}
+
+std::shared_ptr<DhtClient> DhtClient::shared(const DhtClientConfig& config)
+{
+    static std::mutex mutex;
+    static std::map<std::pair<std::string, std::uint32_t>, std::weak_ptr<DhtClient>> clients;
+    const std::lock_guard lock(mutex);
+    auto& slot = clients[{config.bind, config.network_id}];
+    auto client = slot.lock();
+    if (!client) {
+        client = std::make_shared<DhtClient>(config);
+        slot = client;
+    }
+    return client;
+}
+
 DhtClient::DhtClient(const DhtClientConfig& config)
 {
     sockaddr_in sin{};
@@ -124,6 +148,7 @@ DhtClient::DhtClient(const DhtClientConfig& config)
         throw Failure(Outcome::usage, "--network-id 0 is OpenDHT's public network: give the overlay's private id");
     ::dht::DhtRunner::Config dht_config;
     dht_config.dht_config.node_config.network = config.network_id;
+    dht_config.dht_config.node_config.node_id = ::dht::InfoHash(stable_node_id(config));
     // Probes send many requests to few peers, and testbed peers share one IP.
     dht_config.dht_config.node_config.max_peer_req_per_sec = -1;
     dht_config.dht_config.node_config.max_req_per_sec = -1;

@@ -42,10 +42,21 @@ struct DhtClientConfig {
     std::uint32_t network_id = 0;
 };
 
+// The probe's node id, the same on every run from one host, address and
+// network: OpenDHT 2.4 has no client mode, so a probe's node stays in the
+// overlay's routing tables after it exits, and searches wait on the dead
+// entry (1.2 s, and "not acknowledged" puts) unless the next probe comes
+// back under the same id, which makes the nodes update its address.
+std::string stable_node_id(const DhtClientConfig& config);
+
 class DhtClient {
 public:
     // Failure(usage) for a bad address or network id 0, Failure(local) if it cannot bind.
     explicit DhtClient(const DhtClientConfig& config);
+    // The process's one node for `config`, shared by the probes running at
+    // once (overlay-probe all: dht, and sip --resolve): a second node would
+    // leave, when its probe ends, a dead entry the other's searches wait on.
+    static std::shared_ptr<DhtClient> shared(const DhtClientConfig& config);
     ~DhtClient();
     DhtClient(const DhtClient&) = delete;
     DhtClient& operator=(const DhtClient&) = delete;

@@ -130,7 +130,8 @@ ProbeResult probe_dht(const DhtProbeOptions& options)
         return result;
     }
 
-    DhtClient client({options.bind, options.network_id});
+    const auto node = DhtClient::shared({options.bind, options.network_id});
+    auto& client = *node;
     const auto op_timeout = ms_of(options.timeout);
     const auto rtts = client.ping_all(addresses, op_timeout);
     nlohmann::json bootstrap_rtt = nlohmann::json::object();

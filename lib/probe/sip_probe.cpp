@@ -204,7 +204,8 @@ nlohmann::json resolve_in_overlay(const SipProbeOptions& options, ProbeResult& r
 {
     const auto aor = sip::canonical_aor(sip::parse_sip_uri(options.resolve, "--resolve", true));
     const dht::Verifier verifier(dht::OverlayKey::load(options.overlay_key));
-    DhtClient client({"0.0.0.0", options.network_id});
+    const auto node = DhtClient::shared({options.local.empty() ? "0.0.0.0" : options.local, options.network_id});
+    auto& client = *node;
     std::vector<std::string> addresses;
     for (const auto& entry : options.bootstrap)
         for (auto& address : DhtClient::resolve(entry))
