@@ -9,6 +9,7 @@
 #include "core/psi_command.hpp"
 #include "core/reg_event_server.hpp"
 #include "core/registrar.hpp"
+#include "secagree/ipsec_params.hpp"
 #include "core/request_router.hpp"
 #include "hss/subscriber_store.hpp"
 #include "sip/host_port.hpp"
@@ -222,6 +223,12 @@ Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity)
     registrar_config.min_expires = options.min_expires;
     registrar_config.max_expires = options.max_expires;
     registrar_config.default_expires = std::clamp(3600u, options.min_expires, options.max_expires);
+    if (options.sec_agree) {
+        const auto [port_c, port_s] = secagree::parse_port_pair(options.sec_agree_ports, "--sec-agree-ports");
+        registrar_config.sec_agree = SecAgreeConfig{port_c, port_s};
+        spdlog::warn("sec-agree: header exchange only; p2p-node installs no IPsec SAs, so its ports {}:{} are "
+                     "announced but not protected", port_c, port_s);
+    }
 
     // A failed write of an event ends the run (exit 5): the loop stops, the
     // failure is thrown once it has.

@@ -27,6 +27,8 @@ struct NodeOptions {
     std::vector<std::string> peers;   // DOMAIN=SIP-URI: where requests for another domain go
     OverlayOptions overlay;           // the DHT; without --dht, bindings stay in memory
     std::string metrics;              // ADDRESS:PORT for Prometheus; empty: none
+    bool sec_agree = false;           // P-CSCF side of sec-agree (header exchange)
+    std::string sec_agree_ports = "5062:5063"; // our protected client:server ports
 };
 
 Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity);

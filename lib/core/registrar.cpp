@@ -76,6 +76,8 @@ Registrar::Registrar(sip::SipStack& stack, hss::SubscriberStore& store, Location
       gruu_key_(random_bytes(32)),
       service_route_("<" + stack.contact_uri("orig") + ";lr>")
 {
+    if (config_.sec_agree)
+        sec_agree_.emplace(*config_.sec_agree);
 }
 
 Registrar::~Registrar() = default;
@@ -99,7 +101,8 @@ void Registrar::handle(nta_incoming_s* irq, const sip_s* sip)
     }
 }
 
-void Registrar::refuse(Request& request, int status, const char* phrase, const std::string& reason)
+void Registrar::refuse(Request& request, int status, const char* phrase, const std::string& reason,
+                       const char* security_server)
 {
     RegistrarEvent event;
     event.kind = RegistrarEvent::Kind::auth_failed;
@@ -110,7 +113,8 @@ void Registrar::refuse(Request& request, int status, const char* phrase, const s
     event.reason = reason;
     spdlog::info("REGISTER of {} ({}) from {}: {} {} ({})", event.impu.empty() ? "?" : event.impu,
                  event.impi.empty() ? "no username" : event.impi, event.source, status, phrase, reason);
-    answer(request.irq, status, phrase);
+    answer(request.irq, status, phrase, TAG_IF(security_server, SIPTAG_SECURITY_SERVER_STR(security_server)),
+           TAG_IF(security_server, SIPTAG_REQUIRE_STR("sec-agree")));
     emit(std::move(event));
 }
 
@@ -128,6 +132,13 @@ void Registrar::on_register(const RequestPtr& request)
         return;
     }
     request->aor = aor_of(home.home, sip->sip_to->a_url);
+    // RFC 3329 §2.2: a registrar that does not take part in sec-agree says so.
+    if (!sec_agree_ && sip->sip_require && sip_has_feature(reinterpret_cast<const msg_list_t*>(sip->sip_require), "sec-agree")) {
+        spdlog::info("REGISTER of {} from {}: 420, sec-agree required but not enabled (--sec-agree)", request->aor,
+                     request->source);
+        answer(request->irq, SIP_420_BAD_EXTENSION, SIPTAG_UNSUPPORTED_STR("sec-agree"));
+        return;
+    }
 
     Credentials credentials;
     const auto state = read_credentials(sip->sip_authorization, config_.auth.realm, credentials);
@@ -170,8 +181,11 @@ void Registrar::on_register(const RequestPtr& request)
     case Verdict::Kind::challenge: {
         spdlog::debug("REGISTER of {} from {}: challenged ({})", request->aor, request->source, verdict.reason);
         const auto& c = verdict.challenges;
+        const auto security_server = sec_agree_ ? sec_agree_->offer(sip) : std::nullopt;
         answer(request->irq, SIP_401_UNAUTHORIZED, SIPTAG_WWW_AUTHENTICATE_STR(c.at(0).c_str()),
-               TAG_IF(c.size() > 1, SIPTAG_WWW_AUTHENTICATE_STR(c.size() > 1 ? c[1].c_str() : nullptr)));
+               TAG_IF(c.size() > 1, SIPTAG_WWW_AUTHENTICATE_STR(c.size() > 1 ? c[1].c_str() : nullptr)),
+               TAG_IF(security_server, SIPTAG_SECURITY_SERVER_STR(security_server ? security_server->c_str() : nullptr)),
+               TAG_IF(security_server, SIPTAG_REQUIRE_STR("sec-agree")));
         if (verdict.resynchronised) {
             RegistrarEvent event;
             event.kind = RegistrarEvent::Kind::resync;
@@ -187,6 +201,16 @@ void Registrar::on_register(const RequestPtr& request)
     case Verdict::Kind::accept:
         request->algorithm = verdict.algorithm;
         break;
+    }
+    if (sec_agree_) {
+        // RFC 3329 §2.3.1: the Security-Verify must repeat our Security-Server, or a
+        // man in the middle may have downgraded the offer.
+        const auto check = sec_agree_->check(sip);
+        if (check == SecAgreeServer::Check::missing || check == SecAgreeServer::Check::mismatch) {
+            const auto security_server = sec_agree_->offer(sip);
+            refuse(*request, SIP_494_SECAGREE_REQUIRED, check_name(check), security_server ? security_server->c_str() : nullptr);
+            return;
+        }
     }
 
     if (!read_contacts(*request))

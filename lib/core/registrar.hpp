@@ -6,12 +6,14 @@
 
 #include "core/authenticator.hpp"
 #include "core/location.hpp"
+#include "core/sec_agree_server.hpp"
 #include "hss/subscriber_store.hpp"
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,7 @@ struct RegistrarConfig {
     unsigned max_expires = 3600;     // a longer one is cut to this
     unsigned default_expires = 3600; // when the request gives none
     std::size_t max_contacts = 32;   // Contacts in one REGISTER; more: 403
+    std::optional<SecAgreeConfig> sec_agree; // P-CSCF side of sec-agree; none: Require: sec-agree gets 420
 };
 
 struct RegistrarEvent {
@@ -78,7 +81,9 @@ private:
     void update(const RequestPtr& request, const LocationResult& current);
     void apply(const RequestPtr& request, std::size_t next);
     void registered(Request& request, const std::vector<Binding>& bindings);
-    void refuse(Request& request, int status, const char* phrase, const std::string& reason);
+    // Answers `status` (with our Security-Server for a sec-agree failure) and emits auth_failed.
+    void refuse(Request& request, int status, const char* phrase, const std::string& reason,
+                const char* security_server = nullptr);
     // Runs `step` on a location answer, unless this registrar is gone by then.
     LocationService::Done then(const RequestPtr& request, std::function<void(const LocationResult&)> step);
     std::string temp_gruu(const std::string& aor, const Binding& binding) const;
@@ -91,6 +96,7 @@ private:
     Events events_;
     Authenticator auth_;
     std::string gruu_key_;      // makes temporary GRUUs unguessable
+    std::optional<SecAgreeServer> sec_agree_;
     std::string service_route_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true); // location answers check it
 };

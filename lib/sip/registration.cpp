@@ -7,7 +7,10 @@
 #include "sip/stack.hpp"
 
 #include <fmt/format.h>
+#include <sofia-sip/msg_addr.h>
 #include <spdlog/spdlog.h>
+
+#include <netdb.h>
 
 #include <cstring>
 
@@ -98,6 +101,21 @@ std::optional<auth::Challenge> pick_challenge(const msg_auth_t* list, bool proxy
     return best;
 }
 
+// Numeric host the response came from.
+std::string response_source(nta_outgoing_s* orq)
+{
+    std::string out;
+    msg_t* msg = nta_outgoing_getresponse(orq); // a reference: released below
+    const su_addrinfo_t* ai = msg ? msg_addrinfo(msg) : nullptr;
+    char host[NI_MAXHOST] = "";
+    if (ai && ai->ai_addr &&
+        getnameinfo(ai->ai_addr, static_cast<socklen_t>(ai->ai_addrlen), host, sizeof host, nullptr, 0, NI_NUMERICHOST) == 0)
+        out = host;
+    if (msg)
+        msg_destroy(msg);
+    return out;
+}
+
 } // namespace
 
 Registration::Registration(SipStack& stack, RegistrationParams params)
@@ -173,6 +191,8 @@ void Registration::send()
                                   params_.username, realm, params_.registrar);
     }
     const bool proxy_auth = challenge_ && challenge_->proxy;
+    const bool sec_agree = !params_.security_client.empty();
+    const std::string security_client = sec_agree ? secagree::header_value(params_.security_client) : "";
 
     ++requests_;
     msg_t* msg = nta_msg_create(stack_.agent(), 0);
@@ -188,7 +208,10 @@ void Registration::send()
         TAG_IF(action_ == RegisterAction::unbind_all, SIPTAG_EXPIRES_STR("0")),
         TAG_IF(!credentials.empty() && !proxy_auth, SIPTAG_AUTHORIZATION_STR(credentials.c_str())),
         TAG_IF(!credentials.empty() && proxy_auth, SIPTAG_PROXY_AUTHORIZATION_STR(credentials.c_str())),
-        SIPTAG_SUPPORTED_STR("path, gruu"),
+        SIPTAG_SUPPORTED_STR(sec_agree ? "path, gruu, sec-agree" : "path, gruu"),
+        TAG_IF(sec_agree, SIPTAG_SECURITY_CLIENT_STR(security_client.c_str())),
+        TAG_IF(sec_agree, SIPTAG_REQUIRE_STR("sec-agree")), TAG_IF(sec_agree, SIPTAG_PROXY_REQUIRE_STR("sec-agree")),
+        TAG_IF(!security_verify_.empty(), SIPTAG_SECURITY_VERIFY_STR(security_verify_.c_str())),
         TAG_IF(!params_.user_agent.empty(), SIPTAG_USER_AGENT_STR(params_.user_agent.c_str())), TAG_END()) == 0;
     if (built)
         orq_ = nta_outgoing_mcreate(stack_.agent(), &Registration::on_response_cb, this,
@@ -257,6 +280,10 @@ int Registration::on_response(const sip_s* sip)
             finish(std::move(result));
             return 0;
         }
+        if (!params_.security_client.empty() && status == 401 && !agreement_ && auts_.empty() && !agree(sip, finished.orq, where, result)) {
+            finish(std::move(result));
+            return 0;
+        }
         if (answered_fresh_challenge_ && !challenge->stale) {
             result.outcome = Outcome::auth;
             result.error = fmt::format("{} rejected the credentials of {} ({} {} after authentication)", where,
@@ -276,6 +303,12 @@ int Registration::on_response(const sip_s* sip)
         spdlog::info("{}: interval too brief, retrying with expires {}", params_.impu, sip->sip_min_expires->me_delta);
         params_.expires = static_cast<unsigned>(sip->sip_min_expires->me_delta);
         send();
+        return 0;
+    }
+    if (status == 420 && !params_.security_client.empty()) {
+        result.outcome = Outcome::negative;
+        result.error = fmt::format("{} does not support sec-agree ({} {})", where, status, result.phrase);
+        finish(std::move(result));
         return 0;
     }
     if (status >= 300) {
@@ -368,11 +401,67 @@ bool Registration::answer_aka(const auth::Challenge& challenge, RegistrationResu
     return true;
 }
 
+bool Registration::agree(const sip_s* sip, nta_outgoing_s* orq, const std::string& where, RegistrationResult& result)
+{
+    result.outcome = Outcome::negative;
+    if (!sip->sip_security_server) {
+        result.error = fmt::format("{} answered 401 without Security-Server: it does not take part in sec-agree", where);
+        return false;
+    }
+    std::vector<std::string> rejected;
+    const auto offered = secagree::read_ipsec(sip->sip_security_server, &rejected);
+    for (const auto& why : rejected)
+        spdlog::warn("{}: Security-Server: {}", where, why);
+    const auto chosen = secagree::select_server(offered, params_.security_client);
+    if (!chosen) {
+        result.error = fmt::format("no ipsec-3gpp entry of {}'s Security-Server matches the algorithms offered ({})", where,
+                                   secagree::header_value(params_.security_client));
+        return false;
+    }
+    if (!ck_ || !ik_) {
+        result.error = fmt::format("sec-agree needs IMS AKA session keys, but {} challenged with plain Digest", where);
+        return false;
+    }
+    secagree::Agreement agreement;
+    agreement.pcscf = *chosen;
+    agreement.ue = params_.security_client.front();
+    agreement.ue.alg = chosen->alg;
+    agreement.ue.ealg = chosen->ealg;
+    agreement.ue.q.clear();
+    agreement.keys = secagree::derive_esp_keys(chosen->alg, chosen->ealg, *ck_, *ik_);
+    agreement.pcscf_address = response_source(orq);
+    // RFC 3329 §2.3.1: Security-Verify repeats the server's list as received.
+    su_home_t home[1] = {SU_HOME_INIT(home)};
+    security_verify_.clear();
+    for (const sip_security_server_t* sa = sip->sip_security_server; sa; sa = sa->sa_next) {
+        sip_security_server_t copy = *sa;
+        copy.sa_next = nullptr;
+        const char* text = sip_header_as_string(home, reinterpret_cast<const sip_header_t*>(&copy));
+        if (text)
+            security_verify_ += (security_verify_.empty() ? "" : ", ") + std::string(text);
+    }
+    su_home_deinit(home);
+    if (params_.on_security_agreed) {
+        const std::string error = params_.on_security_agreed(agreement);
+        if (!error.empty()) {
+            result.outcome = Outcome::local;
+            result.error = error;
+            result.sec_agree = agreement;
+            return false;
+        }
+    }
+    agreement_ = std::move(agreement);
+    result.outcome = Outcome::ok;
+    return true;
+}
+
 void Registration::finish(RegistrationResult result)
 {
     result.resynchronised = resynchronised_;
     result.ck = ck_;
     result.ik = ik_;
+    if (agreement_)
+        result.sec_agree = agreement_;
     result.transactions = requests_;
     result.latency_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_).count();

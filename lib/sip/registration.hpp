@@ -7,6 +7,7 @@
 #include "aka/aka.hpp"
 #include "auth/digest.hpp"
 #include "cli/outcome.hpp"
+#include "secagree/agreement.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -35,6 +36,14 @@ struct RegistrationParams {
     unsigned expires = 600;
     bool initial_authorization = true; // TS 24.229: first REGISTER carries an empty Authorization
     std::string user_agent;
+    // sec-agree (RFC 3329, TS 24.229 §5.1.1.2): our ipsec-3gpp offer, one
+    // entry per algorithm pair; empty: no sec-agree.
+    std::vector<secagree::IpsecParams> security_client;
+    // Called when a 401 brings the P-CSCF's Security-Server and AKA keys,
+    // before the REGISTER that answers it: sets up the SAs (and may point
+    // next_hop at the P-CSCF's protected port). A non-empty return is the
+    // error that ends the registration (Outcome::local).
+    std::function<std::string(secagree::Agreement&)> on_security_agreed;
 };
 
 enum class RegisterAction {
@@ -70,6 +79,7 @@ struct RegistrationResult {
     std::string algorithm;  // Digest algorithm answered; empty: not challenged
     bool resynchronised = false; // AKA: an SQN failure was answered with AUTS
     std::optional<aka::Block> ck, ik; // AKA: the session keys of the accepted challenge
+    std::optional<secagree::Agreement> sec_agree;
     double latency_ms = 0;  // first request sent → final response
     unsigned transactions = 0;
 };
@@ -105,6 +115,9 @@ private:
     // Runs the USIM on an AKA challenge; false with `result` filled when it fails.
     bool answer_aka(const auth::Challenge& challenge, RegistrationResult& result);
     void parse_success(const sip_s* sip, RegistrationResult& result);
+    // sec-agree on a 401: picks the Security-Server entry, derives the ESP
+    // keys and runs the hook; false with `result` filled when it fails.
+    bool agree(const sip_s* sip, nta_outgoing_s* orq, const std::string& where, RegistrationResult& result);
 
     SipStack& stack_;
     RegistrationParams params_;
@@ -117,6 +130,8 @@ private:
     std::string auts_;                      // base64 AUTS for the next request only
     bool resynchronised_ = false;
     std::optional<aka::Block> ck_, ik_;
+    std::optional<secagree::Agreement> agreement_;
+    std::string security_verify_;           // the P-CSCF's Security-Server, echoed from then on
     std::string cnonce_;
     unsigned nonce_count_ = 0;
     bool answered_fresh_challenge_ = false; // this action already answered a new challenge

@@ -3,6 +3,8 @@
 #include "sip/reg_event.hpp"
 #include "sip/registration.hpp"
 #include "sip/stack.hpp"
+#include "secagree/xfrm_sas.hpp"
+#include "ue/sec_agree_options.hpp"
 #include "ue/usim_state.hpp"
 #include "util/hex.hpp"
 
@@ -65,6 +67,8 @@ nlohmann::json result_fields(const sip::RegistrationParams& params, const sip::S
         fields["ck"] = to_hex(result.ck->data(), result.ck->size());
         fields["ik"] = to_hex(result.ik->data(), result.ik->size());
     }
+    if (result.sec_agree)
+        fields["sec_agree"] = sec_agree_fields(*result.sec_agree, show_keys);
     fields["latency_ms"] = std::round(result.latency_ms * 1000) / 1000;
     fields["transactions"] = result.transactions;
     fields["bindings"] = result.bindings.size();
@@ -94,6 +98,8 @@ std::string result_text(const std::string& verb, const sip::RegistrationParams& 
                               result.transactions, result.transactions == 1 ? "" : "s",
                               result.algorithm.empty() ? "" : ", Digest " + result.algorithm,
                               result.resynchronised ? ", SQN resynchronised" : ""));
+    if (result.sec_agree)
+        row("sec-agree", sec_agree_summary(*result.sec_agree));
     return text;
 }
 
@@ -116,8 +122,32 @@ Outcome run_register(const RegisterOptions& options, cli::Output& out)
     RegisterPlan plan = plan_registration(options);
     sip::SipStack stack(plan.stack);
     plan.params.contact = plan.explicit_contact.empty() ? stack.contact_uri(plan.contact_user) : plan.explicit_contact;
+    set_offer_ports(plan.params.security_client, static_cast<std::uint16_t>(stack.local_port()));
     sip::Registration registration(stack, plan.params);
     const auto& params = registration.params();
+    std::unique_ptr<secagree::XfrmSas> sas; // removed when the run ends
+    if (options.sec_agree)
+        registration.params().on_security_agreed = [&](secagree::Agreement& agreement) -> std::string {
+            if (options.sec_sa == "none") {
+                spdlog::warn("sec-agree: --sec-sa none: no IPsec SAs, the REGISTER answering the challenge goes unprotected");
+                return {};
+            }
+            try {
+                sas = std::make_unique<secagree::XfrmSas>(
+                    secagree::SaEndpoints{stack.local_host(), agreement.pcscf_address, stack.config().transport},
+                    agreement.ue, agreement.pcscf, agreement.keys);
+            } catch (const Failure& failure) {
+                agreement.sa = "unavailable";
+                return failure.what();
+            }
+            agreement.sa = "installed";
+            // TS 33.203 §7.1: from now on to the P-CSCF's protected server port.
+            const bool v6 = agreement.pcscf_address.find(':') != std::string::npos;
+            registration.params().next_hop =
+                fmt::format("sip:{}{}{}:{}{}", v6 ? "[" : "", agreement.pcscf_address, v6 ? "]" : "", agreement.pcscf.port_s,
+                            stack.config().transport == "udp" ? "" : ";transport=" + stack.config().transport);
+            return {};
+        };
     // The USIM's SEQ_MS must outlive this process, whatever the outcome.
     struct SaveUsim {
         const RegisterPlan& plan;

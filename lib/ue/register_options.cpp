@@ -4,6 +4,7 @@
 #include "cli/versions.hpp"
 #include "sip/instance_id.hpp"
 #include "sip/uri.hpp"
+#include "ue/sec_agree_options.hpp"
 #include "ue/usim_state.hpp"
 
 #include <fmt/format.h>
@@ -179,6 +180,8 @@ RegisterPlan plan_registration(const RegisterOptions& options)
                                                      : std::optional<std::filesystem::path>(options.usim_state);
         plan.params.usim = make_usim(self, plan.usim_state);
     }
+    if (options.sec_agree)
+        plan.params.security_client = security_offer(options, self);
     plan.contact_user = impu.user;
     if (!options.contact.empty())
         plan.explicit_contact = sip::parse_sip_uri(options.contact, "--contact").text;

@@ -35,6 +35,12 @@ struct RegisterOptions {
     bool reg_event = false;    // with keep: subscribe to the reg event package
     bool no_initial_authorization = false;
     double timeout = 5.0;
+    // sec-agree (TS 33.203): ipsec-3gpp negotiation, and SAs unless sec_sa is none.
+    bool sec_agree = false;
+    std::vector<std::string> sec_algs{"hmac-sha-1-96", "hmac-md5-96"};
+    std::vector<std::string> sec_ealgs{"aes-cbc", "null"};
+    std::string sec_ports;     // PORT_C:PORT_S; empty: the SIP port and the one above it
+    std::string sec_sa = "xfrm";
     // Load mode.
     double rate = 0;
     unsigned count = 0;

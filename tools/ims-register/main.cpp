@@ -48,6 +48,24 @@ int main(int argc, char** argv)
                  "With --keep: subscribe to the reg event package and exit 1 when the network deregisters");
     app.add_flag("--no-initial-auth", o.no_initial_authorization,
                  "Send the first REGISTER without the IMS empty Authorization header");
+    auto* sec = app.add_option_group("sec-agree", "Security mechanism agreement with the P-CSCF (RFC 3329, TS 33.203)");
+    sec->add_flag("--sec-agree", o.sec_agree,
+                  "Negotiate ipsec-3gpp (Security-Client/Server/Verify), derive the ESP keys from IK and CK, install the SAs");
+    sec->add_option("--sec-alg", o.sec_algs, "Integrity algorithms to offer, in order")
+        ->type_name("ALG")
+        ->delimiter(',')
+        ->capture_default_str();
+    sec->add_option("--sec-ealg", o.sec_ealgs, "Encryption algorithms to offer, in order")
+        ->type_name("EALG")
+        ->delimiter(',')
+        ->capture_default_str();
+    sec->add_option("--sec-ports", o.sec_ports, "Protected client and server ports (default: the SIP port and the one above)")
+        ->type_name("PORT_C:PORT_S");
+    tool.choices(sec->add_option("--sec-sa", o.sec_sa,
+                                 "xfrm: install the SAs in the kernel (root); none: negotiate only, nothing protected")
+                     ->type_name("MODE")
+                     ->capture_default_str(),
+                 {"xfrm", "none"});
     tool.add_timeout(5.0, "Seconds to wait for each answer (SIP transaction timeout)");
 
     auto* load = app.add_option_group("Load mode", "Register the CSV's subscribers at a rate");

@@ -49,6 +49,11 @@ int main(int argc, char** argv)
         ->check(CLI::Range(1u, 4294967u))
         ->capture_default_str();
 
+    app.add_flag("--sec-agree", o.sec_agree,
+                 "P-CSCF side of sec-agree (RFC 3329): Security-Server in 401s, Security-Verify checked (no SAs installed)");
+    app.add_option("--sec-agree-ports", o.sec_agree_ports, "Protected client and server ports announced in Security-Server")
+        ->type_name("PORT_C:PORT_S")
+        ->capture_default_str();
     app.add_option("--metrics", o.metrics, "Serve Prometheus metrics at http://ADDR:PORT/metrics")->type_name("ADDR:PORT");
     app.add_option("--peer", o.peers, "Route requests for another DOMAIN to a proxy: DOMAIN=SIP-URI (repeatable)")
         ->type_name("DOMAIN=URI");
