@@ -4,6 +4,7 @@
 #include "core/ca_command.hpp"
 #include "core/node_command.hpp"
 #include "core/psi_command.hpp"
+#include "sip/trace_option.hpp"
 
 int main(int argc, char** argv)
 {
@@ -49,6 +50,7 @@ int main(int argc, char** argv)
         ->check(CLI::Range(1u, 4294967u))
         ->capture_default_str();
 
+    sip::add_trace_option(app);
     app.add_option("--metrics", o.metrics, "Serve Prometheus metrics at http://ADDR:PORT/metrics")->type_name("ADDR:PORT");
     app.add_option("--peer", o.peers, "Route requests for another DOMAIN to a proxy: DOMAIN=SIP-URI (repeatable)")
         ->type_name("DOMAIN=URI");
