@@ -17,6 +17,7 @@ complete -c p2p-node -l transport -x -a 'udp tcp both' -d 'SIP transports to ser
 complete -c p2p-node -l max-expires -x -d 'Longest registration granted, in seconds'
 complete -c p2p-node -l transaction-timeout -x -d 'SIP timers B/F/H/J how long a transaction waits for an answer, and how long a completed one is kept'
 complete -c p2p-node -l min-expires -x -d 'Shortest registration accepted (shorter 423), in seconds'
+complete -c p2p-node -l trace -x -d 'Write every SIP message sent or received to FILE as a pcap (read it with tshark -r FILE); - prints them on stderr instead'
 complete -c p2p-node -l metrics -x -d 'Serve Prometheus metrics at http//ADDRPORT/metrics'
 complete -c p2p-node -l peer -x -d 'Route requests for another DOMAIN to a proxy DOMAIN=SIP-URI (repeatable)'
 complete -c p2p-node -l dht -x -d 'Join the managed overlay the DHT nodes local ADDRESSPORT (port default 4222)'

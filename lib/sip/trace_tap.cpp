@@ -1,5 +1,6 @@
 #include "sip/trace_tap.hpp"
 
+#include "sip/stack.hpp"
 #include "sip/trace_writer.hpp"
 
 #include <sofia-sip/msg_addr.h>
@@ -112,13 +113,18 @@ extern "C" void tport_dump_iovec(tport_t const* self, msg_t* msg, size_t n, su_i
     for (size_t i = 0; i < iovused && message.data.size() < n; ++i)
         message.data.append(static_cast<const char*>(iov[i].mv_base),
                             std::min<size_t>(iov[i].mv_len, n - message.data.size()));
-    // A connection's own local end; a datagram's is where the transport is bound.
-    if (message.transport == "udp" ||
-        !tcp_local_end(message.remote_ip, message.remote_port, message.local_ip, message.local_port)) {
-        if (name && name->tpn_host)
+    // A datagram's local end is where the transport is bound (its name); a
+    // connection's name is its peer's, so its socket tells (port 0 if gone).
+    if (message.transport == "udp") {
+        if (name && name->tpn_host) {
             message.local_ip = name->tpn_host;
+            if (message.local_ip.size() > 2 && message.local_ip.front() == '[') // an IPv6 reference
+                message.local_ip = message.local_ip.substr(1, message.local_ip.size() - 2);
+        }
         if (name && name->tpn_port)
             message.local_port = static_cast<unsigned>(std::strtoul(name->tpn_port, nullptr, 10));
+    } else if (!tcp_local_end(message.remote_ip, message.remote_port, message.local_ip, message.local_port)) {
+        message.local_ip = source_address_towards(message.remote_ip);
     }
     writer.record(message);
 }
