@@ -20,6 +20,8 @@ complete -c ims-call -l ring-timeout -x -d 'Seconds to wait for the answer befor
 complete -c ims-call -l 100rel -d 'Reliable provisional responses (RFC 3262) Require 100rel on our INVITE; answering, a reliable 180'
 complete -c ims-call -l message -x -d 'Send TEXT in a pager-mode MESSAGE (RFC 3428) instead of calling'
 complete -c ims-call -l timeout -x -d 'Seconds to wait for a first answer to a request'
+complete -c ims-call -l trace -x -d 'Write every SIP message sent or received to FILE as a pcap (read it with tshark -r FILE); - prints them on stderr instead'
+complete -c ims-call -l expect -x -d 'Check the final response (repeatable) status=CODE|Nxx, headerNAME, headerNAME~REGEX, time<MS; prints PASS/FAIL per check, exit 1 on any FAIL'
 complete -c ims-call -s h -l help -d 'Print this help and exit'
 complete -c ims-call -l count -x -d 'Place N calls and print one summary (hold each for --duration)'
 complete -c ims-call -l rate -x -d 'Calls started per second (default as fast as --concurrency allows)'

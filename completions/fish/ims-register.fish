@@ -29,6 +29,8 @@ complete -c ims-register -l keep -d 'Stay registered refresh before expiry, dere
 complete -c ims-register -l reg-event -d 'With --keep subscribe to the reg event package and exit 1 when the network deregisters'
 complete -c ims-register -l no-initial-auth -d 'Send the first REGISTER without the IMS empty Authorization header'
 complete -c ims-register -l timeout -x -d 'Seconds to wait for each answer (SIP transaction timeout)'
+complete -c ims-register -l trace -x -d 'Write every SIP message sent or received to FILE as a pcap (read it with tshark -r FILE); - prints them on stderr instead'
+complete -c ims-register -l expect -x -d 'Check the final response (repeatable) status=CODE|Nxx, headerNAME, headerNAME~REGEX, time<MS; prints PASS/FAIL per check, exit 1 on any FAIL'
 complete -c ims-register -s h -l help -d 'Print this help and exit'
 complete -c ims-register -l sec-agree -d 'Negotiate ipsec-3gpp (Security-Client/Server/Verify), derive the ESP keys from IK and CK, install the SAs'
 complete -c ims-register -l sec-alg -x -d 'Integrity algorithms to offer, in order'

@@ -24,6 +24,7 @@ complete -c overlay-probe -n '__fish_seen_subcommand_from dht' -l max-nodes -x -
 complete -c overlay-probe -n '__fish_seen_subcommand_from dht' -l crawl-time -x -d 'Stop crawling after SECONDS'
 complete -c overlay-probe -f -n '__fish_use_subcommand' -a sip -d 'OPTIONS pings of SIP nodes; register check; --resolve a user in the overlay'
 complete -c overlay-probe -n '__fish_seen_subcommand_from sip' -s h -l help -d 'Print this help and exit'
+complete -c overlay-probe -n '__fish_seen_subcommand_from sip' -l trace -x -d 'Write every SIP message sent or received to FILE as a pcap (read it with tshark -r FILE); - prints them on stderr instead'
 complete -c overlay-probe -n '__fish_seen_subcommand_from sip' -l count -x -d 'OPTIONS requests per URI'
 complete -c overlay-probe -n '__fish_seen_subcommand_from sip' -l local -x -d 'Local address to send from (default the one towards the first URI)'
 complete -c overlay-probe -n '__fish_seen_subcommand_from sip' -l transport -x -d 'udp or tcp'

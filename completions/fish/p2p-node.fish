@@ -19,6 +19,7 @@ complete -c p2p-node -l transaction-timeout -x -d 'SIP timers B/F/H/J how long a
 complete -c p2p-node -l min-expires -x -d 'Shortest registration accepted (shorter 423), in seconds'
 complete -c p2p-node -l sec-agree -d 'P-CSCF side of sec-agree (RFC 3329) Security-Server in 401s, Security-Verify checked (no SAs installed)'
 complete -c p2p-node -l sec-agree-ports -x -d 'Protected client and server ports announced in Security-Server'
+complete -c p2p-node -l trace -x -d 'Write every SIP message sent or received to FILE as a pcap (read it with tshark -r FILE); - prints them on stderr instead'
 complete -c p2p-node -l metrics -x -d 'Serve Prometheus metrics at http//ADDRPORT/metrics'
 complete -c p2p-node -l peer -x -d 'Route requests for another DOMAIN to a proxy DOMAIN=SIP-URI (repeatable)'
 complete -c p2p-node -l dht -x -d 'Join the managed overlay the DHT nodes local ADDRESSPORT (port default 4222)'

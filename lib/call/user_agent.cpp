@@ -3,9 +3,11 @@
 #include "cli/outcome.hpp"
 #include "sip/sofia_init.hpp"
 #include "sip/stack.hpp"
+#include "sip/trace_writer.hpp"
 
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/su_log.h>
+#include <sofia-sip/tport_tag.h>
 #include <spdlog/spdlog.h>
 #include <fmt/format.h>
 
@@ -75,8 +77,10 @@ UserAgent::UserAgent(const UaConfig& config) : config_(config)
         throw Failure(Outcome::local, "cannot create the SIP event loop");
     su_root_threading(root_, 0); // nua's stack on this thread too: one loop, no locks
     const std::string bind =
-        fmt::format("sip:{}:{}", url_host(config.host), config.port ? std::to_string(config.port) : std::string("*"));
+        fmt::format("sip:{}:{}", url_host(config_.host), config_.port ? std::to_string(config_.port) : std::string("*"));
     const auto t1x64 = static_cast<unsigned>(config.transaction_timeout * 1000);
+    if (sip::TraceWriter::instance().active())
+        trace_ = std::make_unique<sip::TraceTap>();
     errno = 0;
     nua_ = nua_create(root_, &UserAgent::callback, this, NUTAG_URL(bind.c_str()), NUTAG_MEDIA_ENABLE(0),
                       NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0), NUTAG_AUTOACK(1), NUTAG_ENABLEMESSAGE(1),
@@ -86,6 +90,7 @@ UserAgent::UserAgent(const UaConfig& config) : config_(config)
                       TAG_IF(!config.contact_user.empty(), NUTAG_M_USERNAME(config.contact_user.c_str())),
                       TAG_IF(!config.user_agent.empty(), SIPTAG_USER_AGENT_STR(config.user_agent.c_str())),
                       SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, PRACK, UPDATE"),
+                      TAG_IF(trace_, TPTAG_DUMP(trace_ ? trace_->dump_path() : "")),
                       TAG_END());
     if (!nua_) {
         const int error = errno;

@@ -4,9 +4,11 @@
 #pragma once
 
 #include "call/nua.hpp"
+#include "sip/trace_tap.hpp"
 
 #include <exception>
 #include <functional>
+#include <memory>
 #include <string>
 
 namespace imsp2p::call {
@@ -59,6 +61,7 @@ private:
     void shutdown();
 
     UaConfig config_;
+    std::unique_ptr<sip::TraceTap> trace_; // --trace, --expect: sofia's transport dump
     su_root_t* root_ = nullptr;
     nua_t* nua_ = nullptr;
     Handler handler_;

@@ -3,6 +3,7 @@
 #include "license/credential_cli.hpp"
 #include "probe/report.hpp"
 #include "probe/testbed_file.hpp"
+#include "sip/trace_option.hpp"
 #include "swarm/swarm_session.hpp"
 
 #include <fmt/format.h>
@@ -132,6 +133,7 @@ void add_dht_options(CLI::App& app, DhtProbeOptions& o)
 void add_sip_options(CLI::App& app, SipProbeOptions& o)
 {
     app.add_option(sip_positional, o.uris, "SIP URIs of the nodes to ping with OPTIONS")->type_name("URI");
+    sip::add_trace_option(app);
     app.add_option("--count", o.count, "OPTIONS requests per URI")
         ->type_name("N")
         ->check(CLI::Range(1u, 1000u))

@@ -3,8 +3,10 @@
 #include "cli/outcome.hpp"
 #include "sip/sofia.hpp"
 #include "sip/sofia_init.hpp"
+#include "sip/trace_writer.hpp"
 
 #include <sofia-sip/su_log.h>
+#include <sofia-sip/tport_tag.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdarg>
@@ -80,10 +82,13 @@ SipStack::SipStack(const StackConfig& config) : config_(config)
     const std::string port = config.port ? std::to_string(config.port) : "*";
     const std::string bind = fmt::format("sip:{}:{};transport={}", url_host(config.host), port, config.transport);
     const auto t1x64 = static_cast<unsigned>(config.transaction_timeout * 1000);
+    if (TraceWriter::instance().active())
+        trace_ = std::make_unique<TraceTap>();
     errno = 0;
     agent_ = nta_agent_create(root_, URL_STRING_MAKE(bind.c_str()), nullptr, nullptr,
                               NTATAG_SIP_T1X64(t1x64 ? t1x64 : 1), NTATAG_SIP_T4(config.timer_k_ms), NTATAG_CLIENT_RPORT(1), NTATAG_UA(1),
-                              NTATAG_UDP_MTU(65535), TAG_END());
+                              NTATAG_UDP_MTU(65535), TAG_IF(trace_, TPTAG_DUMP(trace_ ? trace_->dump_path() : "")),
+                              TAG_END());
     if (!agent_) {
         const int error = errno;
         su_root_destroy(root_);

@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "sip/trace_tap.hpp"
+
 struct su_root_s;
 struct nta_agent_s;
 struct su_timer_s;
@@ -57,6 +59,7 @@ private:
     nta_agent_s* agent_ = nullptr;
     std::string local_host_;
     unsigned local_port_ = 0;
+    std::unique_ptr<TraceTap> trace_; // --trace, --expect: sofia's transport dump
 };
 
 // A one-shot or repeating timer on a stack's event loop.

@@ -1,6 +1,8 @@
 // ims-call: IMS UE sessions — originate and answer calls with SDP and RTP, send MESSAGEs.
 #include "call/call_command.hpp"
 #include "cli/tool.hpp"
+#include "sip/trace_option.hpp"
+#include "verdict/expect_option.hpp"
 
 int main(int argc, char** argv)
 {
@@ -40,6 +42,8 @@ int main(int argc, char** argv)
     app.add_option("--message", o.message, "Send TEXT in a pager-mode MESSAGE (RFC 3428) instead of calling")
         ->type_name("TEXT");
     tool.add_timeout(5.0, "Seconds to wait for a first answer to a request");
+    sip::add_trace_option(app);
+    verdict::ExpectOption expect(app);
 
     auto* load = app.add_option_group("Load mode", "Place calls to the target at a rate, signalling only");
     load->add_option("--count", o.count, "Place N calls and print one summary (hold each for --duration)")
@@ -82,6 +86,9 @@ int main(int argc, char** argv)
 
     return tool.run(argc, argv, [&] {
         o.timeout = tool.common().timeout;
-        return call::run_call_command(o, tool.out());
+        if (expect.given() && !o.listen.empty())
+            throw Failure(Outcome::usage, "--expect checks the answer to our own INVITE or MESSAGE: not with --listen");
+        return expect.run(o.message.empty() ? "INVITE" : "MESSAGE", tool.out(),
+                          [&] { return call::run_call_command(o, tool.out()); });
     });
 }

@@ -1,5 +1,7 @@
 // ims-register: IMS UE registration (Gm) — register, refresh, deregister, load.
 #include "cli/tool.hpp"
+#include "sip/trace_option.hpp"
+#include "verdict/expect_option.hpp"
 #include "ue/register_command.hpp"
 
 int main(int argc, char** argv)
@@ -67,6 +69,8 @@ int main(int argc, char** argv)
                      ->capture_default_str(),
                  {"xfrm", "none"});
     tool.add_timeout(5.0, "Seconds to wait for each answer (SIP transaction timeout)");
+    sip::add_trace_option(app);
+    verdict::ExpectOption expect(app);
 
     auto* load = app.add_option_group("Load mode", "Register the CSV's subscribers at a rate");
     load->add_option("--rate", o.rate, "Registrations started per second (default: as fast as --concurrency allows)")
@@ -83,6 +87,8 @@ int main(int argc, char** argv)
     return tool.run(argc, argv, [&] {
         o.timeout = tool.common().timeout;
         o.load = o.rate > 0 || o.count > 0 || o.duration > 0 || o.concurrency > 0;
-        return o.load ? ue::run_register_load(o, tool.out()) : ue::run_register(o, tool.out());
+        return expect.run("REGISTER", tool.out(), [&] {
+            return o.load ? ue::run_register_load(o, tool.out()) : ue::run_register(o, tool.out());
+        });
     });
 }

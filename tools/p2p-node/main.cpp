@@ -4,6 +4,7 @@
 #include "core/ca_command.hpp"
 #include "core/node_command.hpp"
 #include "core/psi_command.hpp"
+#include "sip/trace_option.hpp"
 
 int main(int argc, char** argv)
 {
@@ -54,6 +55,7 @@ int main(int argc, char** argv)
     app.add_option("--sec-agree-ports", o.sec_agree_ports, "Protected client and server ports announced in Security-Server")
         ->type_name("PORT_C:PORT_S")
         ->capture_default_str();
+    sip::add_trace_option(app);
     app.add_option("--metrics", o.metrics, "Serve Prometheus metrics at http://ADDR:PORT/metrics")->type_name("ADDR:PORT");
     app.add_option("--peer", o.peers, "Route requests for another DOMAIN to a proxy: DOMAIN=SIP-URI (repeatable)")
         ->type_name("DOMAIN=URI");
