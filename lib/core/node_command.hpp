@@ -5,6 +5,7 @@
 #include "cli/outcome.hpp"
 #include "cli/output.hpp"
 #include "core/node_overlay.hpp"
+#include "core/shedder.hpp"
 
 #include <filesystem>
 #include <string>
@@ -27,6 +28,8 @@ struct NodeOptions {
     std::vector<std::string> peers;   // DOMAIN=SIP-URI: where requests for another domain go
     OverlayOptions overlay;           // the DHT; without --dht, bindings stay in memory
     std::string metrics;              // ADDRESS:PORT for Prometheus; empty: none
+    ShedOptions shed;                 // --max-rate, --overload-threshold, --retry-after
+    unsigned load_interval = 2;       // seconds between load records (with --dht)
 };
 
 Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity);

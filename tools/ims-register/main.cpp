@@ -48,6 +48,7 @@ int main(int argc, char** argv)
                  "With --keep: subscribe to the reg event package and exit 1 when the network deregisters");
     app.add_flag("--no-initial-auth", o.no_initial_authorization,
                  "Send the first REGISTER without the IMS empty Authorization header");
+    ue::add_core_discovery_options(app, o.core);
     tool.add_timeout(5.0, "Seconds to wait for each answer (SIP transaction timeout)");
 
     auto* load = app.add_option_group("Load mode", "Register the CSV's subscribers at a rate");
