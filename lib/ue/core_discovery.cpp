@@ -132,18 +132,21 @@ std::size_t CoreDirectory::refused() const
 
 std::optional<std::string> CoreDirectory::pick(const std::vector<std::string>& avoid)
 {
-    std::vector<core::CoreLoad> candidates;
+    std::vector<core::CoreLoad> candidates, failed;
     {
         std::lock_guard lock(mutex_);
         const auto now = std::chrono::steady_clock::now();
         for (const auto& load : nodes_) {
-            const auto failed = failed_.find(load.sip);
-            if (failed != failed_.end() && failed->second > now)
+            if (std::find(avoid.begin(), avoid.end(), load.sip) != avoid.end())
                 continue;
-            if (std::find(avoid.begin(), avoid.end(), load.sip) == avoid.end())
-                candidates.push_back(load);
+            const auto marked = failed_.find(load.sip);
+            (marked != failed_.end() && marked->second > now ? failed : candidates).push_back(load);
         }
     }
+    // Nodes that timed out lately are a last resort, not excluded: a core
+    // recovering from a lost node answers slowly for a few seconds.
+    if (candidates.empty())
+        candidates = std::move(failed);
     if (candidates.empty())
         return std::nullopt;
     constexpr std::size_t steps = 1u << 20;

@@ -63,8 +63,8 @@ public:
 
     std::vector<core::CoreLoad> nodes() const;
     std::size_t refused() const; // load records that failed a check at the last read
-    // A node's SIP URI, drawn by weight among those not in `avoid` and not
-    // marked failed; nullopt when none is left.
+    // A node's SIP URI, drawn by weight among those not in `avoid`, those
+    // marked failed only when no other is left; nullopt when none is left.
     std::optional<std::string> pick(const std::vector<std::string>& avoid = {});
     // A node did not answer: avoided for a while (its record lingers until it expires).
     void mark_failed(const std::string& sip);

@@ -70,7 +70,7 @@ expect_exit 0 "overlay-probe core, text"
 expect_match "$OUT_FILE" "n3 +sip:127.0.110.3:5060 .* $cap " "n3 listed with its cap"
 run "$probe" core "${core[@]}" --bind 127.0.110.21 --nagios --critical overloaded_nodes=2
 expect_exit 0 "overlay-probe core --nagios"
-expect_match "$OUT_FILE" "^CORE OK: 3 core node.*[|] .*nodes=3" "the Nagios line counts the nodes, with perfdata"
+expect_match "$OUT_FILE" "^CORE OK: 3 core node.*[|] 'nodes'=3" "the Nagios line counts the nodes, with perfdata"
 
 # One registration through discovery.
 run "$reg" --subscribers users.csv --impi u1@ims.test "${core[@]}" --local 127.0.110.20 --json
@@ -103,7 +103,7 @@ load >load2.json 2>load2.err &
 load_pid=$!
 track $load_pid
 sleep 4
-kill -9 "$P2P_PID_n2"
+{ kill -9 "$P2P_PID_n2"; wait "$P2P_PID_n2"; } 2>/dev/null || true
 set +e; wait $load_pid; rc=$?; set -e
 read -r ok failed moved shares < <(summary load2.json)
 echo "info: load 2 (n2 killed after 4 s): $ok ok, $failed failed, $moved moved; per node: $shares"
