@@ -65,6 +65,14 @@ three_nodes() {
 }
 wait_for 30 three_nodes && pass "overlay-probe core lists the three nodes' load records" ||
   { fail "the three load records never showed"; cat probe.json probe.err; }
+# Bindings stored through each node within a second: the overlay has settled.
+settled() {
+  local n
+  for n in 1 2 3; do
+    "$reg" --subscribers users.csv --impi u$n@ims.test --proxy sip:127.0.110.$n --local 127.0.110.20 --timeout 1 || return 1
+  done
+}
+wait_for 60 settled && pass "registrations through each node answer within a second" || fail "the core never settled"
 run "$probe" core "${core[@]}" --bind 127.0.110.21
 expect_exit 0 "overlay-probe core, text"
 expect_match "$OUT_FILE" "n3 +sip:127.0.110.3:5060 .* $cap " "n3 listed with its cap"
