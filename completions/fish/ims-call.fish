@@ -16,7 +16,7 @@ complete -c ims-call -l proxy -x -d 'Outbound proxy (P-CSCF) every request is se
 complete -c ims-call -l core-overlay -x -d 'HOSTPORT of a node of the managed overlay pick the core node from the load records instead of --proxy'
 complete -c ims-call -l core-ca -r -F -d 'The overlay CAs certificate (ca.crt) that load records must chain to'
 complete -c ims-call -l core-network-id -x -d 'The overlays network id (default p2p-nodes, 4803923)'
-complete -c ims-call -l core-attempts -x -d 'Core nodes tried per registration or call (302 and 503 included)'
+complete -c ims-call -l core-attempts -x -d 'Failing core nodes (503, no answer) tried per registration, and 302s followed at most'
 complete -c ims-call -l local -x -d 'Local ADDRESSPORT to send from (default the registrations, or the address that reaches the proxy)'
 complete -c ims-call -l user-agent -x -d 'User-Agent header value'
 complete -c ims-call -l duration -x -d 'Seconds to hold an answered call before BYE'

@@ -31,7 +31,7 @@ complete -c ims-register -l no-initial-auth -d 'Send the first REGISTER without 
 complete -c ims-register -l core-overlay -x -d 'HOSTPORT of a node of the managed overlay pick the core node from the load records instead of --proxy'
 complete -c ims-register -l core-ca -r -F -d 'The overlay CAs certificate (ca.crt) that load records must chain to'
 complete -c ims-register -l core-network-id -x -d 'The overlays network id (default p2p-nodes, 4803923)'
-complete -c ims-register -l core-attempts -x -d 'Core nodes tried per registration or call (302 and 503 included)'
+complete -c ims-register -l core-attempts -x -d 'Failing core nodes (503, no answer) tried per registration, and 302s followed at most'
 complete -c ims-register -l timeout -x -d 'Seconds to wait for each answer (SIP transaction timeout)'
 complete -c ims-register -s h -l help -d 'Print this help and exit'
 complete -c ims-register -l rate -x -d 'Registrations started per second (default as fast as --concurrency allows)'

@@ -30,7 +30,7 @@ void add_core_discovery_options(CLI::App& app, CoreDiscoveryOptions& o)
     app.add_option("--core-network-id", o.network_id, "The overlay's network id (default: p2p-node's, 4803923)")
         ->type_name("N")
         ->group(group);
-    app.add_option("--core-attempts", o.attempts, "Core nodes tried per registration or call (302 and 503 included)")
+    app.add_option("--core-attempts", o.attempts, "Failing core nodes (503, no answer) tried per registration, and 302s followed at most")
         ->type_name("N")
         ->capture_default_str()
         ->group(group);
@@ -154,6 +154,13 @@ std::optional<std::string> CoreDirectory::pick(const std::vector<std::string>& a
     return candidates[pick_weighted(candidates, unit)].sip;
 }
 
+bool CoreDirectory::failed_lately(const std::string& sip) const
+{
+    std::lock_guard lock(mutex_);
+    const auto found = failed_.find(sip);
+    return found != failed_.end() && found->second > std::chrono::steady_clock::now();
+}
+
 void CoreDirectory::mark_failed(const std::string& sip)
 {
     std::lock_guard lock(mutex_);
@@ -204,6 +211,7 @@ void register_through_core(CoreDirectory& directory, sip::Registration& registra
         sip::RegisterAction action;
         std::function<void(const sip::RegistrationResult&, unsigned)> done;
         std::vector<std::string> tried;
+        unsigned failed = 0, redirects = 0; // each bounded by --core-attempts
 
         void run(std::shared_ptr<Attempt> self, std::optional<std::string> next)
         {
@@ -230,7 +238,8 @@ void register_through_core(CoreDirectory& directory, sip::Registration& registra
             const bool elsewhere = result.status == 503 || result.outcome == Outcome::no_answer;
             if (result.outcome == Outcome::no_answer)
                 directory.mark_failed(tried.back());
-            if ((!redirected && !elsewhere) || tried.size() >= directory.options().attempts) {
+            const unsigned limit = directory.options().attempts;
+            if ((!redirected && !elsewhere) || (redirected ? ++redirects : ++failed) >= limit) {
                 done(result, static_cast<unsigned>(tried.size()));
                 return;
             }
@@ -239,7 +248,7 @@ void register_through_core(CoreDirectory& directory, sip::Registration& registra
                 // Spread over the alternatives given rather than all taking the first.
                 std::vector<std::string> fresh;
                 for (const auto& uri : result.redirect)
-                    if (std::find(tried.begin(), tried.end(), uri) == tried.end())
+                    if (std::find(tried.begin(), tried.end(), uri) == tried.end() && !directory.failed_lately(uri))
                         fresh.push_back(uri);
                 if (!fresh.empty())
                     next = fresh[random_below(fresh.size())];

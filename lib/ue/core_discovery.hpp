@@ -35,7 +35,7 @@ struct CoreDiscoveryOptions {
     std::string overlay;            // --core-overlay HOST:PORT; empty: discovery off
     std::string ca;                 // --core-ca FILE
     std::uint32_t network_id = 0;   // --core-network-id; 0: p2p-node's default
-    unsigned attempts = 3;          // --core-attempts: nodes tried per request (3xx and 503 included)
+    unsigned attempts = 3;          // --core-attempts: nodes that fail (503, no answer) per request, and 3xx followed
     bool enabled() const { return !overlay.empty(); }
 };
 
@@ -68,6 +68,7 @@ public:
     std::optional<std::string> pick(const std::vector<std::string>& avoid = {});
     // A node did not answer: avoided for a while (its record lingers until it expires).
     void mark_failed(const std::string& sip);
+    bool failed_lately(const std::string& sip) const;
     // Reads the records again every `period` on a thread of its own (load runs).
     void keep_current(std::chrono::seconds period);
     const CoreDiscoveryOptions& options() const { return options_; }
@@ -97,7 +98,8 @@ std::unique_ptr<CoreDirectory> open_core_directory(const CoreDiscoveryOptions& o
 
 // Runs `action` of `registration` through the directory's nodes: a picked
 // node as next hop, a 3xx followed to one of its Contacts, a 503 or no answer
-// retried on another node; at most options().attempts nodes. `done` gets the
+// retried on another node; at most options().attempts failing nodes and as
+// many redirects. `done` gets the
 // last result and the nodes tried. The registration's next hop stays on the
 // node that answered last (refreshes go there).
 void register_through_core(CoreDirectory& directory, sip::Registration& registration, sip::RegisterAction action,

@@ -6,7 +6,7 @@
 # move to the survivors with no failed registration. A load record signed by
 # another CA's node is ignored; bad option values are refused.
 # Hosts: 127.0.110.1-3 nodes (SIP 5060, DHT 4222), .9 an intruder node,
-# .20 the load client, .21 the probe. Usage: core-balance.sh BUILD_DIR
+# .20 the load client, .21 the probe, .22 a caller, .23 its callee. Usage: core-balance.sh BUILD_DIR
 set -eu
 build=$(cd "$1" && pwd)
 . "$(dirname "$0")/../lib/testlib.sh"
@@ -84,6 +84,29 @@ expect_match "$OUT_FILE" "^CORE OK: 3 core node.*[|] 'nodes'=3" "the Nagios line
 run "$reg" --subscribers users.csv --impi u1@ims.test "${core[@]}" --local 127.0.110.20 --json
 expect_exit 0 "ims-register --core-overlay registers through a discovered node"
 expect_match "$OUT_FILE" '"proxy":"sip:127.0.110.[123]:5060"' "its proxy is one of the core nodes"
+
+# ims-call through a discovered node: u3's answerer registered (through
+# discovery too), u1 sends it a MESSAGE through whichever node is picked.
+"$build/tools/ims-call" --listen 127.0.110.23:5070 --answer --max-calls 5 --json >u3.out 2>u3.err &
+track $!
+wait_for 5 grep -q '"event":"listening"' u3.out || fail "u3's answerer did not start"
+run "$reg" --subscribers users.csv --impi u3@ims.test "${core[@]}" --local 127.0.110.23 --contact sip:u3@127.0.110.23:5070
+expect_exit 0 "u3 registers its answerer through a discovered node"
+run "$build/tools/ims-call" --subscribers users.csv --impi u1@ims.test "${core[@]}" --local 127.0.110.22 \
+  --message "hello u3" --json sip:u3@ims.test
+expect_exit 0 "ims-call --core-overlay sends a MESSAGE through a discovered node"
+wait_for 3 grep -q '"text":"hello u3"' u3.out && pass "u3 got the MESSAGE" || fail "u3 did not get the MESSAGE"
+
+# overlay-probe all reads a [core.NAME] section.
+cat >testbed.toml <<'TOML'
+[core.balance]
+core-overlay = "127.0.110.1:4222"
+core-ca = "ca/ca.crt"
+bind = "127.0.110.21"
+TOML
+run "$probe" all --testbed testbed.toml
+expect_exit 0 "overlay-probe all with a [core.balance] section"
+expect_match "$OUT_FILE" "n3 +sip:127.0.110.3:5060" "it lists the nodes"
 
 # The load: 40 registrations/s for 12 s, ~13/s per node if spread evenly;
 # n3 sheds past 80 % of its cap of 20 new requests/s.
