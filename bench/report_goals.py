@@ -76,6 +76,25 @@ def core_register(records):
     return rows
 
 
+def core_balance(records):
+    # Issue 12: through --core-overlay no node above its cap and no failure; beside the load pinned to one node.
+    r = rows_by(records)
+    overlay = r.get("overlay")
+    if not overlay:
+        return []
+    rows = []
+    for key, name in (("pinned-n1", "pinned to n1"), ("pinned-n3", "pinned to the capped n3"), ("overlay", "through --core-overlay")):
+        if key in r:
+            x = r[key]
+            rows.append(Row(f"{name}: ok / failed; shares n1/n2/n3 %",
+                            f"{x['ok']:,} / {x['failed']:,}; {x['n1_pct']:.1f}/{x['n2_pct']:.1f}/{x['n3_pct']:.1f}",
+                            "-", "-", "0 failures" if key == "overlay" else "-",
+                            overlay["failed"] == 0 if key == "overlay" else None))
+    rows.append(Row("capped n3: peak new requests in a second", number(overlay["n3_peak"]), f"cap {number(overlay['cap'])}",
+                    "-", "≤ cap", overlay["n3_peak"] <= overlay["cap"]))
+    return rows
+
+
 def core_message(records):
     # Issue 4: MESSAGE routing latency through the core within 1.5× Kamailio's (the steady state, via n2).
     r = rows_by(records)

@@ -62,9 +62,17 @@ std::string route_header(const CallPlan& plan)
     return value;
 }
 
-Outcome run_call_command(const CallOptions& options, cli::Output& out)
+Outcome run_call_command(const CallOptions& given, cli::Output& out)
 {
-    const CallPlan plan = plan_call(options);
+    CallOptions options = given;
+    if (const auto proxy = ue::core_planning_proxy(options.core, options.proxy); !proxy.empty())
+        options.proxy = proxy;
+    CallPlan plan = plan_call(options);
+    // One node picked for the run's requests (a call stays where it began).
+    if (const auto directory = ue::open_core_directory(options.core, plan.host, options.timeout)) {
+        plan.proxy = directory->pick().value_or(plan.proxy);
+        spdlog::info("core discovery: {} node(s) in the load records, using {}", directory->nodes().size(), plan.proxy);
+    }
     switch (plan.mode) {
     case CallPlan::Mode::answer:
         return run_answer(plan, options, out);

@@ -2,6 +2,8 @@
 // a run needs (setup: validation and reading files only, no network I/O).
 #pragma once
 
+#include "ue/core_discovery.hpp"
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +18,7 @@ struct CallOptions {
     std::string preferred_identity;
     // Where requests go.
     std::string proxy;
+    ue::CoreDiscoveryOptions core; // --core-overlay: the proxy picked from the overlay's load records
     std::string local;         // ADDR[:PORT]
     std::string user_agent;
     // Originate.

@@ -1,6 +1,8 @@
 #include "core/node_command.hpp"
 
 #include "core/control_socket.hpp"
+#include "core/load_publisher.hpp"
+#include "core/load_record.hpp"
 #include "core/location.hpp"
 #include "core/metrics_server.hpp"
 #include "core/node_metrics.hpp"
@@ -56,6 +58,10 @@ void check(const NodeOptions& o)
         usage(fmt::format("invalid --domain '{}': expected a domain name such as ims.test", o.domain));
     if (o.min_expires > o.max_expires)
         usage(fmt::format("--min-expires {} is above --max-expires {}", o.min_expires, o.max_expires));
+    check_shed_options(o.shed);
+    // Three intervals must fit in the longest life a load record may sign.
+    if (o.load_interval == 0 || 3 * static_cast<std::int64_t>(o.load_interval) > max_load_lifetime)
+        usage(fmt::format("invalid --load-interval {}: give 1 to {} seconds", o.load_interval, max_load_lifetime / 3));
 }
 
 // --peer DOMAIN=SIP-URI, checked.
@@ -282,9 +288,36 @@ Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity)
             });
         });
     RegEventServer reg_event(stack, location);
+    Shedder shedder(options.shed, options.overlay.node_name);
+    const std::string self_uri = fmt::format("sip:{}{}{}:{}", listen.host.find(':') != std::string::npos ? "[" : "",
+                                             listen.host, listen.host.find(':') != std::string::npos ? "]" : "",
+                                             stack.local_port());
+    std::unique_ptr<LoadPublisher> publisher;
+    if (overlay)
+        publisher = std::make_unique<LoadPublisher>(
+            *overlay, shedder, self_uri, std::chrono::seconds(options.load_interval),
+            [&](const CoreLoad& load, std::size_t nodes) {
+                auto fields = load_json(load);
+                fields["peak"] = shedder.peak();
+                fields["redirected"] = shedder.redirected();
+                fields["rejected"] = shedder.rejected();
+                fields["nodes_seen"] = nodes;
+                emit("load", fields,
+                     out.json() || verbosity > 0
+                         ? fmt::format("load: {:.1f} initial requests/s{}, {} registration(s), CPU {:.0f}%{}; peak {}/s; "
+                                       "{} redirected, {} rejected; {} node(s) in the overlay's load records",
+                                       load.rate, load.cap > 0 ? fmt::format(" (cap {})", load.cap) : "", load.registrations,
+                                       load.cpu * 100, load.overloaded ? ", OVERLOADED" : "", shedder.peak(),
+                                       shedder.redirected(), shedder.rejected(), nodes)
+                         : std::string());
+            });
     Registrar registrar(stack, store, location, registrar_config, [&](const RegistrarEvent& event) {
         if (event.kind == RegistrarEvent::Kind::registered || event.kind == RegistrarEvent::Kind::unregistered)
             reg_event.bindings_changed(event.impu, event.bindings);
+        if (publisher && event.kind == RegistrarEvent::Kind::registered)
+            publisher->registered(event.impu, event.bindings);
+        if (publisher && event.kind == RegistrarEvent::Kind::unregistered)
+            publisher->unregistered(event.impu);
         record_registration(metrics, event);
         try {
             print_event(out, verbosity, event);
@@ -296,6 +329,8 @@ Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity)
     });
 
     RequestRouter router(stack, registrar);
+    if (options.shed.max_rate > 0)
+        router.admit_with([&shedder](nta_incoming_s*& irq, const sip_s* sip) { return shedder.handle(irq, sip); });
     router.serve_reg_event([&](nta_incoming_s* irq, const sip_s* sip) { reg_event.handle(irq, sip); });
     ProxyConfig proxy_config;
     proxy_config.domain = options.domain;
@@ -347,6 +382,8 @@ Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity)
             stack.stop();
             return;
         }
+        if (publisher)
+            publisher->tick(std::chrono::steady_clock::now());
         if (++ticks % reg_event_every_ticks == 0)
             reg_event.poll();
         if (ticks % purge_every_ticks == 0) {

@@ -5,6 +5,7 @@
 #include "cli/outcome.hpp"
 #include "cli/output.hpp"
 #include "core/node_overlay.hpp"
+#include "core/shedder.hpp"
 
 #include <filesystem>
 #include <string>
@@ -29,6 +30,8 @@ struct NodeOptions {
     std::string metrics;              // ADDRESS:PORT for Prometheus; empty: none
     bool sec_agree = false;           // P-CSCF side of sec-agree (header exchange)
     std::string sec_agree_ports = "5062:5063"; // our protected client:server ports
+    ShedOptions shed;                 // --max-rate, --overload-threshold, --retry-after
+    unsigned load_interval = 2;       // seconds between load records (with --dht)
 };
 
 Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity);

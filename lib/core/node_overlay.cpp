@@ -1,5 +1,7 @@
 #include "core/node_overlay.hpp"
 
+#include "core/load_record.hpp"
+
 #include "cli/outcome.hpp"
 #include "dht/overlay_ca.hpp"
 #include "dht/overlay_key.hpp"
@@ -36,7 +38,8 @@ NodeOverlay::NodeOverlay(const OverlayOptions& options, const std::filesystem::p
     auto ca = dht::load_certificate(dir / "ca.crt");
     // The certificate still gates who runs a core node (and names it); the
     // overlay key is what makes its records count (signed_record.hpp).
-    const auto credential = dht::load_node_credential(dir, options.node_name, ca.get());
+    credential_ = std::make_unique<dht::Credential>(dht::load_node_credential(dir, options.node_name, ca.get()));
+    const auto& credential = *credential_;
     const auto key = dht::OverlayKey::load(dir / "overlay.key");
     auto verifier = std::make_shared<const dht::Verifier>(key);
 
@@ -51,7 +54,10 @@ NodeOverlay::NodeOverlay(const OverlayOptions& options, const std::filesystem::p
     config.verifier = verifier;
     // Content records are signed by publishers, checked against ca.crt; a
     // refused one is reported like a forged binding, on the node's loop.
-    config.content_verifier = std::make_shared<const dht::ContentVerifier>(ca);
+    ca_verifier_ = std::make_shared<const dht::ContentVerifier>(ca);
+    config.content_verifier = ca_verifier_;
+    // Load records are signed by the nodes' own certificates (load_record.hpp).
+    config.load_check = load_store_check(ca_verifier_);
     config.on_refused_content = [this, on_dropped](const std::string& key, const dht::ContentChecked& checked) {
         if (!on_dropped)
             return;

@@ -45,6 +45,8 @@ public:
     LocationService& location() { return *location_; }
     dht::OverlayNode& overlay() { return *overlay_; }
     const DhtLocation& dht_location() const { return *location_; }
+    const dht::Credential& credential() const { return *credential_; }
+    std::shared_ptr<const dht::ContentVerifier> ca_verifier() const { return ca_verifier_; }
     std::size_t simulated_nodes() const { return simulated_ ? simulated_->size() : 0; }
 
     // Simulation mode: waits (bounded) until probe records put through random
@@ -55,6 +57,8 @@ public:
 private:
     sip::Mailbox mailbox_;                 // first: it outlives the overlay's callbacks
     std::shared_ptr<dht::SocketHub> hub_;  // the DHT sockets; outlives every node on it
+    std::unique_ptr<dht::Credential> credential_;
+    std::shared_ptr<const dht::ContentVerifier> ca_verifier_; // content and load records: chained to ca.crt
     std::unique_ptr<dht::OverlayNode> overlay_;
     std::unique_ptr<dht::SimulatedOverlay> simulated_;
     std::unique_ptr<dht::RecordSigner> probe_signer_;

@@ -45,6 +45,8 @@ std::string RequestRouter::allow() const
 
 void RequestRouter::on_request(nta_incoming_s* irq, const sip_s* sip)
 {
+    if (admit_ && admit_(irq, sip))
+        return;
     const sip_method_t method = sip->sip_request->rq_method;
     if (method == sip_method_register) {
         registrar_.handle(irq, sip);

@@ -36,6 +36,9 @@ public:
     // Requests for users and services (not REGISTER, not for the node).
     void serve_proxy(Handler handler) { proxy_ = std::move(handler); }
 
+    // Asked first about every request: true when it answered it (shed).
+    void admit_with(std::function<bool(nta_incoming_s*& irq, const sip_s* sip)> admit) { admit_ = std::move(admit); }
+
 private:
     void on_request(nta_incoming_s* irq, const sip_s* sip);
     std::string allow() const;
@@ -44,6 +47,7 @@ private:
     Registrar& registrar_;
     Handler reg_event_;
     Handler proxy_;
+    std::function<bool(nta_incoming_s*& irq, const sip_s* sip)> admit_;
     sip::RequestServer server_; // last: requests arrive once everything above exists
 };
 

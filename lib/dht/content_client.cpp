@@ -91,18 +91,18 @@ ContentClient::ContentClient(const ContentClientOptions& o)
 
 ContentClient::~ContentClient() = default;
 
-std::vector<RawValue> ContentClient::values(const std::string& content_id)
+std::vector<RawValue> ContentClient::values(const std::string& key, std::uint16_t type)
 {
     using Found = std::pair<bool, std::vector<RawValue>>;
     auto done = std::make_shared<std::promise<Found>>();
     auto result = done->get_future();
-    node_->get(content_key(content_id), [done](bool ok, std::vector<RawValue> values) {
+    node_->get(key, [done](bool ok, std::vector<RawValue> values) {
         done->set_value({ok, std::move(values)});
     });
     auto [ok, values] = result.get(); // OverlayNode answers every get exactly once, by op_timeout at the latest
     if (!ok && values.empty())
-        throw Failure(Outcome::no_answer, fmt::format("the lookup of content id {} in the overlay got no answer", content_id));
-    std::erase_if(values, [](const RawValue& value) { return value.type != OverlayNode::content_type; });
+        throw Failure(Outcome::no_answer, fmt::format("the lookup of {} in the overlay got no answer", key));
+    std::erase_if(values, [type](const RawValue& value) { return value.type != type; });
     return values;
 }
 
@@ -110,7 +110,7 @@ bool ContentClient::publish(const Bytes& record, const std::string& content_id, 
 {
     // A lookup first, so that the put's search starts out knowing the nodes
     // closest to the key rather than only the --dht ones it joined through.
-    values(content_id);
+    values(content_key(content_id), OverlayNode::content_type);
     auto done = std::make_shared<std::promise<bool>>();
     auto result = done->get_future();
     node_->put(content_key(content_id), record, content_value_id(publisher, content_id), OverlayNode::content_lifetime,
@@ -124,7 +124,7 @@ ContentLookup ContentClient::lookup(const std::string& content_id)
 {
     ContentLookup out;
     const auto now = std::time(nullptr);
-    for (const auto& value : values(content_id)) {
+    for (const auto& value : values(content_key(content_id), OverlayNode::content_type)) {
         ++out.values;
         auto checked = verifier_->check(value.data, content_id, now);
         if (!checked.ok())

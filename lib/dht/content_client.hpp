@@ -74,11 +74,16 @@ public:
     // there is none, Failure(auth) when only refused ones exist (each named).
     ContentRecord resolve(const std::string& content_id);
 
+    // Every value of `type` under a DHT key string (not verified): what
+    // other records signed against the CA (core load records) read through.
+    // Failure(no_answer) when the lookup fails with nothing found.
+    std::vector<RawValue> values(const std::string& key, std::uint16_t type);
+
     const ContentVerifier& verifier() const { return *verifier_; }
+    std::shared_ptr<const ContentVerifier> shared_verifier() const { return verifier_; }
     X509* ca() const { return ca_.get(); }
 
 private:
-    std::vector<RawValue> values(const std::string& content_id); // of content_type; Failure(no_answer)
 
     X509Ptr ca_;
     std::shared_ptr<const ContentVerifier> verifier_;

@@ -189,6 +189,22 @@ ContentSigner::ContentSigner(Credential credential)
         throw Failure(Outcome::usage, fmt::format("the credential of {} is not an Ed25519 key", name_));
 }
 
+Bytes sign_content_envelope(const Credential& credential, ContentEnvelope envelope)
+{
+    envelope.signer = credential.cert_der();
+    Bytes out = signed_part(envelope);
+    const std::size_t signed_size = out.size();
+    out.resize(signed_size + signature_size);
+    std::size_t size = signature_size;
+    MdContext ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+    if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, credential.key()) != 1 ||
+        EVP_DigestSign(ctx.get(), out.data() + signed_size, &size, out.data(), signed_size) != 1 || size != signature_size) {
+        ERR_clear_error();
+        throw Failure(Outcome::local, fmt::format("cannot sign the record for {}", envelope.key));
+    }
+    return out;
+}
+
 Bytes ContentSigner::sign(ContentRecord record) const
 {
     record.info.publisher = name_;
@@ -197,17 +213,7 @@ Bytes ContentSigner::sign(ContentRecord record) const
     ContentEnvelope envelope{content_key(record.info.content_id), payload_of(record.info), record.seq, record.expires, der_, {}};
     if (envelope.payload.size() > max_content_payload || der_.size() > max_content_signer)
         throw Failure(Outcome::usage, fmt::format("content record for {} exceeds the size limits", record.info.content_id));
-    Bytes out = signed_part(envelope);
-    const std::size_t signed_size = out.size();
-    out.resize(signed_size + signature_size);
-    std::size_t size = signature_size;
-    MdContext ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-    if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, credential_.key()) != 1 ||
-        EVP_DigestSign(ctx.get(), out.data() + signed_size, &size, out.data(), signed_size) != 1 || size != signature_size) {
-        ERR_clear_error();
-        throw Failure(Outcome::local, fmt::format("cannot sign the content record for {}", record.info.content_id));
-    }
-    return out;
+    return sign_content_envelope(credential_, std::move(envelope));
 }
 
 std::string_view verdict_name(ContentVerdict verdict)
@@ -282,28 +288,29 @@ std::shared_ptr<const ContentVerifier::Signer> ContentVerifier::signer(const Byt
     return entry;
 }
 
-ContentChecked ContentVerifier::check(std::span<const std::uint8_t> data, std::time_t now) const
+ContentChecked ContentVerifier::check_envelope(std::span<const std::uint8_t> data, std::time_t now,
+                                              std::int64_t max_lifetime, ContentEnvelope& envelope) const
 {
     ContentChecked out;
-    const auto envelope = decode_content_envelope(data);
-    if (!envelope) {
-        out.why = "not a content record";
+    auto decoded = decode_content_envelope(data);
+    if (!decoded) {
+        out.why = "not a signed record";
         return out;
     }
-    out.key = envelope->key;
-    out.record.seq = envelope->seq;
-    out.record.expires = envelope->expires;
-    if (envelope->expires <= now) {
+    envelope = std::move(*decoded);
+    out.key = envelope.key;
+    out.record.seq = envelope.seq;
+    out.record.expires = envelope.expires;
+    if (envelope.expires <= now) {
         out.verdict = ContentVerdict::expired;
-        out.why = fmt::format("expired {} s ago", now - envelope->expires);
+        out.why = fmt::format("expired {} s ago", now - envelope.expires);
         return out;
     }
-    if (envelope->expires > now + max_content_lifetime) {
-        out.why = fmt::format("expires {} s ahead, beyond the {} s a record may live", envelope->expires - now,
-                              max_content_lifetime);
+    if (envelope.expires > now + max_lifetime) {
+        out.why = fmt::format("expires {} s ahead, beyond the {} s a record may live", envelope.expires - now, max_lifetime);
         return out;
     }
-    const auto signer = this->signer(envelope->signer, now, out.why, out.publisher);
+    const auto signer = this->signer(envelope.signer, now, out.why, out.publisher);
     if (!signer) {
         out.verdict = ContentVerdict::untrusted_signer;
         return out;
@@ -311,14 +318,26 @@ ContentChecked ContentVerifier::check(std::span<const std::uint8_t> data, std::t
     MdContext ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
     const std::size_t signed_size = data.size() - signature_size;
     if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, signer->key.get()) != 1 ||
-        EVP_DigestVerify(ctx.get(), envelope->signature.data(), signature_size, data.data(), signed_size) != 1) {
+        EVP_DigestVerify(ctx.get(), envelope.signature.data(), signature_size, data.data(), signed_size) != 1) {
         ERR_clear_error();
         out.verdict = ContentVerdict::bad_signature;
-        out.why = fmt::format("signature does not match (publisher {})", signer->name);
+        out.why = fmt::format("signature does not match (signer {})", signer->name);
         return out;
     }
+    out.verdict = ContentVerdict::ok;
+    return out;
+}
+
+ContentChecked ContentVerifier::check(std::span<const std::uint8_t> data, std::time_t now) const
+{
+    ContentEnvelope envelope;
+    auto out = check_envelope(data, now, max_content_lifetime, envelope);
+    if (!out.ok())
+        return out;
+    out.verdict = ContentVerdict::malformed;
+    const std::string* signer = &out.publisher;
     // Signed by a certified publisher: only now is the JSON worth parsing.
-    auto info = info_of(envelope->payload);
+    auto info = info_of(envelope.payload);
     if (!info) {
         out.why = "payload is not a content record's JSON";
         return out;
@@ -327,13 +346,13 @@ ContentChecked ContentVerifier::check(std::span<const std::uint8_t> data, std::t
         out.why = std::move(why);
         return out;
     }
-    if (info->publisher != signer->name) {
-        out.why = fmt::format("payload names publisher '{}', the certificate '{}'", info->publisher, signer->name);
+    if (info->publisher != *signer) {
+        out.why = fmt::format("payload names publisher '{}', the certificate '{}'", info->publisher, *signer);
         return out;
     }
-    if (envelope->key != content_key(info->content_id)) {
+    if (envelope.key != content_key(info->content_id)) {
         out.verdict = ContentVerdict::wrong_key;
-        out.why = fmt::format("record of {} stored as {}", info->content_id, envelope->key);
+        out.why = fmt::format("record of {} stored as {}", info->content_id, envelope.key);
         return out;
     }
     out.record.info = std::move(*info);

@@ -94,6 +94,8 @@ struct ContentChecked {
     bool ok() const { return verdict == ContentVerdict::ok; }
 };
 
+struct ContentEnvelope;
+
 // Checks content records against the overlay CA. Signer certificates that
 // chained to it are remembered by SHA-256 fingerprint (a bounded FIFO), so
 // the X.509 path check runs once per publisher and each record costs one
@@ -107,6 +109,13 @@ public:
     // ...and that it was written for content_key(content_id).
     ContentChecked check(std::span<const std::uint8_t> data, std::string_view content_id, std::time_t now) const;
     std::size_t cached_signers() const;
+
+    // The envelope alone, whatever its payload (load_record.hpp shares it):
+    // format, expiry at most max_lifetime ahead, signer chain, signature.
+    // Verdict ok (record.info left empty) with `envelope` filled, or why not;
+    // `publisher` names the signer when readable.
+    ContentChecked check_envelope(std::span<const std::uint8_t> data, std::time_t now, std::int64_t max_lifetime,
+                                  ContentEnvelope& envelope) const;
 
 private:
     struct Signer {
@@ -134,5 +143,8 @@ struct ContentEnvelope {
 };
 std::optional<ContentEnvelope> decode_content_envelope(std::span<const std::uint8_t> data);
 Bytes encode_content_envelope(const ContentEnvelope& envelope); // with envelope.signature appended
+// The envelope signed with an Ed25519 credential (envelope.signer and
+// .signature set here). Failure(local) when signing fails.
+Bytes sign_content_envelope(const Credential& credential, ContentEnvelope envelope);
 
 } // namespace imsp2p::dht

@@ -108,6 +108,30 @@ template <typename Valid, typename Replaces>
                               verifier != nullptr, valid, replaces);
 }
 
+// The load type: a record the configured check accepts, for the key it
+// names; replaced only by the same signer's newer one (or when the old one
+// no longer passes, e.g. expired).
+::dht::ValueType load_value_type(const OverlayConfig& config)
+{
+    const auto check = config.load_check;
+    auto valid = [check](const ::dht::InfoHash& key, const ::dht::Value& value) -> std::optional<OverlayConfig::SlotCheck> {
+        if (!check)
+            return OverlayConfig::SlotCheck{};
+        if (value.data.size() > max_value_size)
+            return std::nullopt;
+        auto slot = check(value.data);
+        if (!slot || ::dht::InfoHash::get(slot->key) != key)
+            return std::nullopt;
+        return slot;
+    };
+    auto replaces = [check](const ::dht::Value& old_value, const OverlayConfig::SlotCheck& next) {
+        const auto previous = check(old_value.data);
+        return !previous || (previous->signer == next.signer && next.seq > previous->seq);
+    };
+    return checked_value_type(OverlayNode::load_type, "imsp2p-load", OverlayNode::load_lifetime, check != nullptr, valid,
+                              replaces);
+}
+
 } // namespace
 
 struct OverlayNode::Runner : ::dht::DhtRunner {};
@@ -202,6 +226,7 @@ OverlayNode::OverlayNode(OverlayConfig config) : config_(std::move(config))
     // of forged ones cannot fill the storing nodes.
     runner_->registerType(record_value_type(notice_type, "imsp2p-notice", notice_lifetime, config_.name, config_.verifier));
     runner_->registerType(content_value_type(config_));
+    runner_->registerType(load_value_type(config_));
     if (!cached.empty())
         runner_->bootstrap(cached);
     for (const auto& entry : config_.bootstrap)

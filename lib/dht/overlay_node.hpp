@@ -22,6 +22,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -47,6 +49,15 @@ struct OverlayConfig {
     // A content record the policy refused (key string when decodable, else the
     // hash), on OpenDHT's thread: keep it short.
     std::function<void(const std::string& key, const ContentChecked& checked)> on_refused_content;
+    // Load records' store/edit policy (load_type, core/load_record.hpp, a
+    // layer above): the record's key, signer and seq when it may be stored,
+    // nullopt when not. Null: store anything.
+    struct SlotCheck {
+        std::string key;
+        std::string signer;
+        std::uint64_t seq = 0;
+    };
+    std::function<std::optional<SlotCheck>(std::span<const std::uint8_t> data)> load_check;
     std::chrono::seconds cache_period{60}; // how often the node cache is written
     std::chrono::milliseconds shutdown_wait{3000}; // stop(): how long OpenDHT may take to hand values on
     std::chrono::milliseconds op_timeout{10000};   // a put or get unanswered by then fails
@@ -91,6 +102,11 @@ public:
     // as the longest lifetime a record may sign, their publishers refresh them.
     static constexpr std::uint16_t content_type = 0x1a60;
     static constexpr std::chrono::seconds content_lifetime = std::chrono::seconds(max_content_lifetime);
+
+    // Core nodes' load records (core/load_record.hpp), each replaced by its
+    // node every --load-interval; kept up to the longest a record may sign.
+    static constexpr std::uint16_t load_type = 0x1a61;
+    static constexpr std::chrono::seconds load_lifetime = std::chrono::seconds(600);
 
     // Starts the node and joins through the cache and config.bootstrap.
     // Failure(usage) for a bad config, Failure(local) if it cannot bind.

@@ -62,6 +62,7 @@ std::function<ProbeResult()> testbed_probe(const TestbedEntry& entry, double def
     auto sip = std::make_shared<SipProbeOptions>();
     auto swarm = std::make_shared<SwarmProbeOptions>();
     auto license = std::make_shared<LicenseProbeOptions>();
+    auto core = std::make_shared<CoreProbeOptions>();
     double timeout = entry.kind == "swarm" ? std::max(default_timeout, 10.0) : default_timeout;
     if (entry.kind == "dht")
         add_dht_options(app, *dht);
@@ -69,6 +70,8 @@ std::function<ProbeResult()> testbed_probe(const TestbedEntry& entry, double def
         add_sip_options(app, *sip);
     else if (entry.kind == "swarm")
         add_swarm_options(app, *swarm);
+    else if (entry.kind == "core")
+        add_core_options(app, *core);
     else
         add_license_options(app, *license);
     app.add_option("--timeout", timeout)->check(cli::positive());
@@ -93,6 +96,11 @@ std::function<ProbeResult()> testbed_probe(const TestbedEntry& entry, double def
         swarm->timeout = timeout;
         check(*swarm);
         return [swarm] { return probe_swarm(*swarm); };
+    }
+    if (entry.kind == "core") {
+        core->timeout = timeout;
+        check(*core);
+        return [core] { return probe_core(*core); };
     }
     license->timeout = timeout;
     check(*license);
@@ -179,6 +187,17 @@ void add_license_options(CLI::App& app, LicenseProbeOptions& o)
     license::add_credential_options(app, o.credentials);
 }
 
+void add_core_options(CLI::App& app, CoreProbeOptions& o)
+{
+    app.add_option("--core-overlay", o.core.overlay, "HOST:PORT of a node of the managed overlay to read the load records through")
+        ->type_name("HOST:PORT");
+    app.add_option("--core-ca", o.core.ca, "The overlay CA's certificate (ca.crt) that load records must chain to")->type_name("FILE");
+    app.add_option("--core-network-id", o.core.network_id, "The overlay's network id (default: p2p-node's, 4803923)")->type_name("N");
+    app.add_option("--bind", o.bind, "Local IPv4 address of the probe's short-lived DHT node")
+        ->type_name("ADDR")
+        ->capture_default_str();
+}
+
 void define(cli::Tool& tool, ProbeCommand& c)
 {
     auto& app = tool.app();
@@ -202,11 +221,13 @@ void define(cli::Tool& tool, ProbeCommand& c)
     add_swarm_options(*c.swarm_command, c.swarm);
     c.license_command = app.add_subcommand("license", "Reachability and TLS certificate expiry of a licence server; a test licence with credentials");
     add_license_options(*c.license_command, c.license);
+    c.core_command = app.add_subcommand("core", "The core nodes' load records in the overlay: nodes, rates, caps, who sheds");
+    add_core_options(*c.core_command, c.core);
     c.all_command = app.add_subcommand("all", "Run the probes of a testbed file concurrently and print one table");
     c.all_command->add_option("--testbed", c.testbed, "The testbed file (TOML/INI: one [KIND.NAME] section per probe)")
         ->type_name("FILE")
         ->required();
-    for (auto* sub : {c.dht_command, c.sip_command, c.swarm_command, c.license_command, c.all_command})
+    for (auto* sub : {c.dht_command, c.sip_command, c.swarm_command, c.license_command, c.core_command, c.all_command})
         sub->fallthrough(); // the common and monitoring options work after the subcommand too
 }
 
@@ -261,11 +282,15 @@ Outcome run(cli::Tool& tool, ProbeCommand& c)
             c.license.timeout = timeout;
             check(c.license);
             planned.push_back({"license", "", c.license.url, [&] { return probe_license(c.license); }});
+        } else if (*c.core_command) {
+            c.core.timeout = timeout;
+            check(c.core);
+            planned.push_back({"core", "", c.core.core.overlay, [&] { return probe_core(c.core); }});
         } else if (*c.all_command) {
             for (const auto& entry : read_testbed(c.testbed))
                 planned.push_back({entry.kind, entry.name, entry.name, testbed_probe(entry, timeout, c.testbed)});
         } else {
-            throw Failure(Outcome::usage, "give a probe: dht, sip, swarm, license or all (see --help)");
+            throw Failure(Outcome::usage, "give a probe: dht, sip, swarm, license, core or all (see --help)");
         }
 
         swarm::catch_stop_signals();

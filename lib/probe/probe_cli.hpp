@@ -4,6 +4,7 @@
 #pragma once
 
 #include "cli/tool.hpp"
+#include "probe/core_probe.hpp"
 #include "probe/dht_probe.hpp"
 #include "probe/license_probe.hpp"
 #include "probe/sip_probe.hpp"
@@ -23,6 +24,7 @@ void add_dht_options(CLI::App& app, DhtProbeOptions& o);
 void add_sip_options(CLI::App& app, SipProbeOptions& o);
 void add_swarm_options(CLI::App& app, SwarmProbeOptions& o);
 void add_license_options(CLI::App& app, LicenseProbeOptions& o);
+void add_core_options(CLI::App& app, CoreProbeOptions& o);
 
 struct MonitorOptions {
     bool nagios = false;
@@ -37,12 +39,14 @@ struct ProbeCommand {
     SipProbeOptions sip;
     SwarmProbeOptions swarm;
     LicenseProbeOptions license;
+    CoreProbeOptions core;
     std::string testbed;
     MonitorOptions monitor;
     CLI::App* dht_command = nullptr;
     CLI::App* sip_command = nullptr;
     CLI::App* swarm_command = nullptr;
     CLI::App* license_command = nullptr;
+    CLI::App* core_command = nullptr;
     CLI::App* all_command = nullptr;
 };
 

@@ -15,7 +15,7 @@ const std::map<std::string, bool>& threshold_metrics()
     static const std::map<std::string, bool> metrics{
         {"rtt_ms", false},  {"lookup_p99_ms", false}, {"loss_pct", false},  {"nodes", true},
         {"seeds", true},    {"peers", true},          {"copies", true},     {"cert_days", true},
-        {"license_ms", false},
+        {"license_ms", false}, {"overloaded_nodes", false}, {"max_utilisation_pct", false},
     };
     return metrics;
 }

@@ -23,7 +23,7 @@ std::vector<TestbedEntry> read_testbed(const std::string& file)
     }
     static const std::map<std::string, std::string> positional{
         {"sip", sip_positional}, {"swarm", swarm_positional}, {"license", license_positional}};
-    static const std::set<std::string> kinds{"dht", "sip", "swarm", "license"};
+    static const std::set<std::string> kinds{"dht", "sip", "swarm", "license", "core"};
     std::vector<TestbedEntry> entries;
     std::map<std::string, std::size_t> index; // "kind.name" → entry
     for (const auto& item : items) {
@@ -34,7 +34,7 @@ std::vector<TestbedEntry> read_testbed(const std::string& file)
             throw Failure(Outcome::usage, fmt::format("--testbed {}: '{}' is outside any [probe] section", file, item.name));
         const auto& kind = item.parents[0];
         if (!kinds.contains(kind))
-            throw Failure(Outcome::usage, fmt::format("--testbed {}: [{}] is not a probe (dht, sip, swarm or license)", file, kind));
+            throw Failure(Outcome::usage, fmt::format("--testbed {}: [{}] is not a probe (dht, sip, swarm, license or core)", file, kind));
         if (item.parents.size() > 2)
             throw Failure(Outcome::usage, fmt::format("--testbed {}: section [{}] is nested too deep: use [KIND.NAME]", file,
                                                       fmt::join(item.parents, ".")));

@@ -314,6 +314,16 @@ int Registration::on_response(const sip_s* sip)
     if (status >= 300) {
         result.outcome = status == 403 || status == 401 || status == 407 ? Outcome::auth : Outcome::negative;
         result.error = fmt::format("{} answered {} {}", where, status, result.phrase);
+        // What a caller needs to go elsewhere (core discovery follows them).
+        if (status < 400) {
+            su_home_t scratch[1] = {SU_HOME_INIT(scratch)};
+            for (const sip_contact_t* contact = sip->sip_contact; contact; contact = contact->m_next)
+                if (const char* uri = url_as_string(scratch, contact->m_url))
+                    result.redirect.emplace_back(uri);
+            su_home_deinit(scratch);
+        }
+        if (sip->sip_retry_after)
+            result.retry_after = static_cast<unsigned>(sip->sip_retry_after->af_delta);
         finish(std::move(result));
         return 0;
     }

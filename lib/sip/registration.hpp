@@ -80,6 +80,8 @@ struct RegistrationResult {
     bool resynchronised = false; // AKA: an SQN failure was answered with AUTS
     std::optional<aka::Block> ck, ik; // AKA: the session keys of the accepted challenge
     std::optional<secagree::Agreement> sec_agree;
+    std::vector<std::string> redirect; // 3xx: the Contact URIs, in the order given (highest q first by our nodes)
+    unsigned retry_after = 0; // Retry-After of a failure answer, seconds; 0: none
     double latency_ms = 0;  // first request sent → final response
     unsigned transactions = 0;
 };

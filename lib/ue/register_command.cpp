@@ -103,23 +103,33 @@ std::string result_text(const std::string& verb, const sip::RegistrationParams& 
     return text;
 }
 
-// Runs one action to completion on the stack's loop.
-sip::RegistrationResult run_action(sip::SipStack& stack, sip::Registration& registration, sip::RegisterAction action)
+// Runs one action to completion on the stack's loop (through the core
+// nodes the directory picks, when there is one).
+sip::RegistrationResult run_action(sip::SipStack& stack, sip::Registration& registration, sip::RegisterAction action,
+                                   CoreDirectory* directory)
 {
     sip::RegistrationResult outcome;
-    registration.start(action, [&](const sip::RegistrationResult& result) {
+    auto finished = [&](const sip::RegistrationResult& result) {
         outcome = result;
         stack.stop();
-    });
+    };
+    if (directory)
+        register_through_core(*directory, registration, action, [&](const sip::RegistrationResult& result, unsigned) { finished(result); });
+    else
+        registration.start(action, finished);
     stack.run();
     return outcome;
 }
 
 } // namespace
 
-Outcome run_register(const RegisterOptions& options, cli::Output& out)
+Outcome run_register(const RegisterOptions& given, cli::Output& out)
 {
+    RegisterOptions options = given;
+    if (const auto proxy = core_planning_proxy(options.core, options.proxy); !proxy.empty())
+        options.proxy = proxy;
     RegisterPlan plan = plan_registration(options);
+    const auto directory = open_core_directory(options.core, plan.stack.host, options.timeout);
     sip::SipStack stack(plan.stack);
     plan.params.contact = plan.explicit_contact.empty() ? stack.contact_uri(plan.contact_user) : plan.explicit_contact;
     set_offer_ports(plan.params.security_client, static_cast<std::uint16_t>(stack.local_port()));
@@ -172,7 +182,7 @@ Outcome run_register(const RegisterOptions& options, cli::Output& out)
         if (options.unregister && options.contact.empty()) {
             // Our contact address may differ from an earlier run's: find the
             // bindings of this device (instance id) and remove those.
-            auto query = run_action(stack, registration, sip::RegisterAction::query);
+            auto query = run_action(stack, registration, sip::RegisterAction::query, directory.get());
             if (query.outcome != Outcome::ok)
                 report_failure(query);
             std::vector<std::string> ours;
@@ -187,14 +197,15 @@ Outcome run_register(const RegisterOptions& options, cli::Output& out)
             registration.set_unbind_contacts(ours);
         }
         auto result = run_action(stack, registration,
-                                 options.unregister_all ? sip::RegisterAction::unbind_all : sip::RegisterAction::unbind);
+                                 options.unregister_all ? sip::RegisterAction::unbind_all : sip::RegisterAction::unbind,
+                                 directory.get());
         if (result.outcome != Outcome::ok)
             report_failure(result);
         out.event("unregistered", result_fields(params, stack, result, options.show_keys), result_text("unregistered", params, result));
         return Outcome::ok;
     }
 
-    auto result = run_action(stack, registration, sip::RegisterAction::bind);
+    auto result = run_action(stack, registration, sip::RegisterAction::bind, directory.get());
     if (result.outcome != Outcome::ok)
         report_failure(result);
     if (result.expires == 0 && !result.bindings.empty())

@@ -3,12 +3,12 @@
 #include "sip/registration.hpp"
 #include "sip/stack.hpp"
 #include "ue/register_command.hpp"
+#include "util/cpu_time.hpp"
 #include "util/histogram.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -39,14 +39,6 @@ void on_interrupt(int signal)
     interrupted = signal;
 }
 
-double cpu_seconds()
-{
-    rusage usage{};
-    getrusage(RUSAGE_SELF, &usage);
-    return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-           static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-}
-
 std::string failure_cause(const sip::RegistrationResult& result)
 {
     switch (result.outcome) {
@@ -64,8 +56,9 @@ double round3(double value)
 
 class LoadRun {
 public:
-    LoadRun(const RegisterOptions& options, RegisterPlan& plan, sip::SipStack& stack, cli::Output& out)
-        : options_(options), stack_(stack), out_(out), progress_(stack)
+    LoadRun(const RegisterOptions& options, RegisterPlan& plan, sip::SipStack& stack, cli::Output& out,
+            CoreDirectory* directory)
+        : options_(options), stack_(stack), out_(out), progress_(stack), directory_(directory)
     {
         for (const auto& row : plan.subscribers) {
             auto params = params_for(row, options, plan.params.registrar, plan.params.next_hop);
@@ -131,8 +124,12 @@ private:
         ++in_flight_;
         // Every attempt is an initial registration: challenged, answered, accepted.
         registration->forget_challenge();
-        registration->start(sip::RegisterAction::bind, [this, registration](const sip::RegistrationResult& result) {
+        auto finished = [this, registration](const sip::RegistrationResult& result, unsigned tried) {
             --in_flight_;
+            if (tried > 1)
+                moved_ += tried - 1;
+            if (result.outcome == Outcome::ok)
+                ++per_node_[registration->params().next_hop];
             transactions_ += result.transactions;
             if (result.outcome == Outcome::ok) {
                 ++successes_;
@@ -145,7 +142,12 @@ private:
             idle_.push_back(registration);
             if (options_.rate <= 0 && !launching_done())
                 launch_due();
-        });
+        };
+        if (directory_)
+            register_through_core(*directory_, *registration, sip::RegisterAction::bind, finished);
+        else
+            registration->start(sip::RegisterAction::bind,
+                                [finished](const sip::RegistrationResult& result) { finished(result, 1); });
     }
 
     std::uint64_t failures_total() const
@@ -207,6 +209,18 @@ private:
         text += fmt::format("  client CPU       {:.2f} s ({:.3f} s per 1,000 registrations)\n", cpu, cpu_per_1000);
         if (!cause_text.empty())
             text += fmt::format("  failures         {}\n", cause_text);
+        if (directory_) {
+            // Where the successes ended up: the spread core discovery achieved.
+            nlohmann::json shares = nlohmann::json::object();
+            for (const auto& [node, count] : per_node_) {
+                const double share = successes_ ? 100.0 * static_cast<double>(count) / static_cast<double>(successes_) : 0;
+                shares[node] = {{"successes", count}, {"share_percent", round3(share)}};
+                text += fmt::format("  node             {} {} ({:.1f}%)\n", node, count, share);
+            }
+            fields["per_node"] = shares;
+            fields["moved"] = moved_;
+            text += fmt::format("  moved            {} (redirects and retries on another node)\n", moved_);
+        }
         out_.event("load_summary", fields, text);
         if (interrupted && launched_ == 0)
             throw Failure(Outcome::local, "interrupted");
@@ -226,15 +240,24 @@ private:
     unsigned in_flight_ = 0;
     std::map<std::string, std::uint64_t> failures_;
     LatencyHistogram latency_;
+    CoreDirectory* directory_ = nullptr;
+    std::map<std::string, std::uint64_t> per_node_; // successes by the core node that accepted them
+    std::uint64_t moved_ = 0;
 };
 
 } // namespace
 
-Outcome run_register_load(const RegisterOptions& options, cli::Output& out)
+Outcome run_register_load(const RegisterOptions& given, cli::Output& out)
 {
+    RegisterOptions options = given;
+    if (const auto proxy = core_planning_proxy(options.core, options.proxy); !proxy.empty())
+        options.proxy = proxy;
     RegisterPlan plan = plan_registration(options);
+    const auto directory = open_core_directory(options.core, plan.stack.host, options.timeout);
+    if (directory)
+        directory->keep_current(std::chrono::seconds(2)); // as often as the nodes publish by default
     sip::SipStack stack(plan.stack);
-    LoadRun run(options, plan, stack, out);
+    LoadRun run(options, plan, stack, out, directory.get());
     return run.run();
 }
 

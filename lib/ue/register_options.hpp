@@ -4,6 +4,7 @@
 
 #include "sip/registration.hpp"
 #include "sip/stack.hpp"
+#include "ue/core_discovery.hpp"
 #include "subscriber/subscriber.hpp"
 
 #include <filesystem>
@@ -47,6 +48,7 @@ struct RegisterOptions {
     double duration = 0;
     unsigned concurrency = 0;
     bool load = false;         // any load option given
+    CoreDiscoveryOptions core; // --core-overlay: the proxy picked from the overlay's load records
 };
 
 // Everything a run needs, checked.

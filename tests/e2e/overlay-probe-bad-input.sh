@@ -12,7 +12,7 @@ probe=$build/tools/overlay-probe
 # Usage errors: exit 2 with one line on stderr; with --nagios, UNKNOWN (3) on stdout.
 run "$probe"
 expect_exit 2 "no probe given"
-expect_stderr_line 'give a probe: dht, sip, swarm, license or all' "no probe: says what to give"
+expect_stderr_line 'give a probe: dht, sip, swarm, license, core or all' "no probe: says what to give"
 run "$probe" dht --bootstrap 127.0.0.86:25090
 expect_exit 2 "dht without --network-id"
 expect_stderr_line 'network-id' "missing network id named"

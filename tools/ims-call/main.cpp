@@ -26,6 +26,7 @@ int main(int argc, char** argv)
                    "P-Preferred-Identity (default: the first P-Associated-URI, else the IMPU)")
         ->type_name("URI");
     app.add_option("--proxy", o.proxy, "Outbound proxy (P-CSCF) every request is sent to")->type_name("URI");
+    ue::add_core_discovery_options(app, o.core);
     app.add_option("--local", o.local, "Local ADDRESS[:PORT] to send from (default: the registration's, or the address that reaches the proxy)")
         ->type_name("ADDR");
     app.add_option("--user-agent", o.user_agent, "User-Agent header value")->type_name("TEXT");

@@ -68,6 +68,7 @@ int main(int argc, char** argv)
                      ->type_name("MODE")
                      ->capture_default_str(),
                  {"xfrm", "none"});
+    ue::add_core_discovery_options(app, o.core);
     tool.add_timeout(5.0, "Seconds to wait for each answer (SIP transaction timeout)");
     sip::add_trace_option(app);
     verdict::ExpectOption expect(app);

@@ -82,6 +82,23 @@ int main(int argc, char** argv)
         ->type_name("N")
         ->capture_default_str();
 
+    auto* balance = app.add_option_group("Load balancing", "Load records in the overlay and shedding past a cap");
+    balance->add_option("--max-rate", o.shed.max_rate,
+                        "Initial requests served per second at most (an artificial capacity); 0: no cap")
+        ->type_name("PER_SECOND")
+        ->capture_default_str();
+    balance->add_option("--overload-threshold", o.shed.threshold,
+                        "Fraction of --max-rate past which new REGISTERs get 302 to less-loaded nodes, other new requests 503")
+        ->type_name("FRACTION")
+        ->capture_default_str();
+    balance->add_option("--retry-after", o.shed.retry_after, "Retry-After of the 503s sent when overloaded, in seconds")
+        ->type_name("SECONDS")
+        ->capture_default_str();
+    balance->add_option("--load-interval", o.load_interval,
+                        "Seconds between two load records (with --dht); a record lives 3 intervals")
+        ->type_name("SECONDS")
+        ->capture_default_str();
+
     core::CaOptions ca;
     auto* ca_command = app.add_subcommand("ca", "The testbed operator's CA for the managed overlay");
     ca_command->require_subcommand(1);
