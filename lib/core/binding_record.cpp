@@ -56,7 +56,13 @@ std::optional<BindingPayload> decode_binding(const Bytes& payload)
         b.contact = json.at("contact").get<std::string>();
         if (b.contact.empty())
             return std::nullopt;
-        b.expires = Clock::time_point(std::chrono::milliseconds(json.at("expires_ms").get<std::int64_t>()));
+        // Clock counts nanoseconds in 64 bits: a value beyond its range
+        // (year 2262) would overflow on conversion, so it is malformed.
+        const auto expires_ms = json.at("expires_ms").get<std::int64_t>();
+        constexpr auto max_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::duration::max()).count();
+        if (expires_ms < 0 || expires_ms > max_ms)
+            return std::nullopt;
+        b.expires = Clock::time_point(std::chrono::milliseconds(expires_ms));
         b.instance = json.value("instance", std::string());
         b.path = json.value("path", std::vector<std::string>());
         b.call_id = json.value("call_id", std::string());

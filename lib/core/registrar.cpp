@@ -67,8 +67,7 @@ struct Registrar::Request {
 
 Registrar::Registrar(sip::SipStack& stack, hss::SubscriberStore& store, LocationService& location, RegistrarConfig config,
                      Events events)
-    : stack_(stack),
-      store_(store),
+    : store_(store),
       location_(location),
       config_(std::move(config)),
       events_(std::move(events)),
@@ -251,7 +250,7 @@ bool Registrar::read_contacts(Request& request)
 
 LocationService::Done Registrar::then(const RequestPtr& request, std::function<void(const LocationResult&)> step)
 {
-    return [this, alive = std::weak_ptr<bool>(alive_), request, step = std::move(step)](LocationResult result) {
+    return [alive = std::weak_ptr<bool>(alive_), request, step = std::move(step)](LocationResult result) {
         if (alive.expired() || !request->irq)
             return;
         try {
