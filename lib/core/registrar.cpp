@@ -30,7 +30,10 @@ bool supports(const sip_t* sip, const char* option)
 // Headers a REGISTER cannot be served without reading correctly.
 const char* malformed_header(const sip_t* sip)
 {
-    for (const msg_error_t* error = sip->sip_error; error; error = error->er_next)
+    // The chain can run into other headers (seen: a Max-Forwards after a
+    // bare CR, found by tests/fuzz): stop at the first that is no error.
+    for (const msg_error_t* error = sip->sip_error; error && error->er_common->h_class == sip_error_class;
+         error = error->er_next)
         for (const char* name : {"To", "From", "Contact", "Authorization", "Expires", "Path", "Supported"})
             if (error->er_name && strcasecmp(error->er_name, name) == 0)
                 return name;
