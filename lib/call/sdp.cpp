@@ -6,7 +6,74 @@
 #include <fmt/format.h>
 #include <strings.h>
 
+#include <algorithm>
+#include <string_view>
+
 namespace imsp2p::call {
+namespace {
+
+// RFC 4566 token characters.
+bool token_char(unsigned char c)
+{
+    return c == 0x21 || (c >= 0x23 && c <= 0x27) || c == 0x2a || c == 0x2b || c == 0x2d || c == 0x2e ||
+           (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x5e && c <= 0x7e);
+}
+
+bool all_tokens(std::string_view text, bool slashes)
+{
+    bool part_empty = true;
+    for (const unsigned char c : text) {
+        if (slashes && c == '/') {
+            if (part_empty)
+                return false;
+            part_empty = true;
+        } else if (!token_char(c)) {
+            return false;
+        } else {
+            part_empty = false;
+        }
+    }
+    return !part_empty;
+}
+
+bool all_digits(std::string_view text)
+{
+    return !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+// Every m= line follows RFC 4566's grammar, checked before sofia-sip sees
+// it: its parser (1.12.11) never returns, allocating without end, on some
+// malformed media lines (a non-token byte in the transport, "RT@/AVP", or
+// garbage after the port, "m=audio 4m==0").
+//   m=<media> <port>[/<count>] <proto> <fmt> ...   proto = token *("/" token)
+bool media_lines_valid(std::string_view body)
+{
+    while (!body.empty()) {
+        const auto end = body.find_first_of("\r\n"); // sofia-sip ends a line at either
+        const std::string_view line = body.substr(0, end);
+        body = end == std::string_view::npos ? std::string_view() : body.substr(end + 1);
+        if (!line.starts_with("m="))
+            continue;
+        std::vector<std::string_view> fields;
+        for (std::size_t at = 2; at < line.size();) {
+            const auto stop = std::min(line.find_first_of(" \t", at), line.size());
+            if (stop > at)
+                fields.push_back(line.substr(at, stop - at));
+            at = stop + 1;
+        }
+        if (fields.size() < 4 || !all_tokens(fields[0], false) || !all_tokens(fields[2], true))
+            return false;
+        const auto slash = fields[1].find('/');
+        if (!all_digits(fields[1].substr(0, slash)) || (slash != std::string_view::npos && !all_digits(fields[1].substr(slash + 1))))
+            return false;
+        for (std::size_t i = 3; i < fields.size(); ++i)
+            if (!all_tokens(fields[i], false))
+                return false;
+    }
+    return true;
+}
+
+} // namespace
 
 std::vector<Codec> supported_codecs()
 {
@@ -41,6 +108,8 @@ std::string parse_remote_sdp(const std::string& body, RemoteMedia& remote)
 {
     if (body.empty())
         return "no SDP";
+    if (!media_lines_valid(body))
+        return "malformed SDP: an m= line is not <media> <port> <proto> <fmt>...";
     auto* home = static_cast<su_home_t*>(su_home_new(sizeof(su_home_t)));
     if (!home)
         return "out of memory";

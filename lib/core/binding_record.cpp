@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 
+#include <limits>
+
 namespace imsp2p::core {
 
 std::uint64_t binding_value_id(const std::string& aor, const std::string& contact, const std::string& instance)
@@ -56,11 +58,23 @@ std::optional<BindingPayload> decode_binding(const Bytes& payload)
         b.contact = json.at("contact").get<std::string>();
         if (b.contact.empty())
             return std::nullopt;
-        b.expires = Clock::time_point(std::chrono::milliseconds(json.at("expires_ms").get<std::int64_t>()));
+        // Clock counts nanoseconds in 64 bits: a value beyond its range
+        // (year 2262) would overflow on conversion, so it is malformed.
+        // Integers only: converting a float out of range is undefined.
+        const auto& expires_json = json.at("expires_ms");
+        const auto cseq_json = json.value("cseq", nlohmann::json(std::uint64_t{0}));
+        if (!expires_json.is_number_integer() || !cseq_json.is_number_unsigned() ||
+            cseq_json.get<std::uint64_t>() > std::numeric_limits<std::uint32_t>::max())
+            return std::nullopt;
+        const auto expires_ms = expires_json.get<std::int64_t>();
+        constexpr auto max_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::duration::max()).count();
+        if (expires_ms < 0 || expires_ms > max_ms)
+            return std::nullopt;
+        b.expires = Clock::time_point(std::chrono::milliseconds(expires_ms));
         b.instance = json.value("instance", std::string());
         b.path = json.value("path", std::vector<std::string>());
         b.call_id = json.value("call_id", std::string());
-        b.cseq = json.value("cseq", std::uint32_t{0});
+        b.cseq = static_cast<std::uint32_t>(cseq_json.get<std::uint64_t>());
         b.received = json.value("received", std::string());
         return out;
     } catch (const nlohmann::json::exception&) {

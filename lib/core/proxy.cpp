@@ -374,9 +374,12 @@ void Proxy::forward(const std::shared_ptr<Transaction>& t, const std::string& re
     const std::string next_hop = t->next_hop;
 
     if (method == sip_method_ack) {
-        // An ACK to a 2xx is a transaction of its own, answered by nobody.
+        // An ACK to a 2xx is a transaction of its own, answered by nobody:
+        // forwarded statelessly (RFC 3261 §16.11). As a stateful UA, nta
+        // would look up the INVITE the ACK belongs to and abort the process
+        // when there is none (a stray or forged ACK).
         nta_outgoing_t* ack = nta_outgoing_mcreate(stack_.agent(), nullptr, nullptr, URL_STRING_MAKE(next_hop.c_str()), msg,
-                                                   TAG_IF(rq, SIPTAG_REQUEST(rq)), TAG_END());
+                                                   NTATAG_STATELESS(1), TAG_IF(rq, SIPTAG_REQUEST(rq)), TAG_END());
         if (ack)
             nta_outgoing_destroy(ack);
         else

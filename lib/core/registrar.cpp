@@ -30,7 +30,10 @@ bool supports(const sip_t* sip, const char* option)
 // Headers a REGISTER cannot be served without reading correctly.
 const char* malformed_header(const sip_t* sip)
 {
-    for (const msg_error_t* error = sip->sip_error; error; error = error->er_next)
+    // The chain can run into other headers (seen: a Max-Forwards after a
+    // bare CR, found by tests/fuzz): stop at the first that is no error.
+    for (const msg_error_t* error = sip->sip_error; error && error->er_common->h_class == sip_error_class;
+         error = error->er_next)
         for (const char* name : {"To", "From", "Contact", "Authorization", "Expires", "Path", "Supported"})
             if (error->er_name && strcasecmp(error->er_name, name) == 0)
                 return name;
@@ -67,8 +70,7 @@ struct Registrar::Request {
 
 Registrar::Registrar(sip::SipStack& stack, hss::SubscriberStore& store, LocationService& location, RegistrarConfig config,
                      Events events)
-    : stack_(stack),
-      store_(store),
+    : store_(store),
       location_(location),
       config_(std::move(config)),
       events_(std::move(events)),
@@ -275,7 +277,7 @@ bool Registrar::read_contacts(Request& request)
 
 LocationService::Done Registrar::then(const RequestPtr& request, std::function<void(const LocationResult&)> step)
 {
-    return [this, alive = std::weak_ptr<bool>(alive_), request, step = std::move(step)](LocationResult result) {
+    return [alive = std::weak_ptr<bool>(alive_), request, step = std::move(step)](LocationResult result) {
         if (alive.expired() || !request->irq)
             return;
         try {

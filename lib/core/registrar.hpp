@@ -89,7 +89,6 @@ private:
     std::string temp_gruu(const std::string& aor, const Binding& binding) const;
     void emit(RegistrarEvent event) const;
 
-    sip::SipStack& stack_;
     hss::SubscriberStore& store_;
     LocationService& location_;
     RegistrarConfig config_;

@@ -41,7 +41,9 @@ Reply error_reply(int status, const std::string& code, const std::string& messag
 {
     Reply reply;
     reply.status = status;
-    reply.body = nlohmann::json{{"error", code}, {"message", message}}.dump() + "\n";
+    // The message may quote the request (its target), which need not be
+    // UTF-8: invalid bytes become U+FFFD rather than an exception.
+    reply.body = nlohmann::json{{"error", code}, {"message", message}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     return reply;
 }
 

@@ -54,7 +54,15 @@ ProbeResult guarded(const std::string& kind, const std::string& target, const st
     }
 }
 
-// One probe of a testbed file, parsed with the subcommand's own options.
+void sleep_interruptible(double seconds)
+{
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+    while (std::chrono::steady_clock::now() < until && !swarm::stop_requested())
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+}
+
+} // namespace
+
 std::function<ProbeResult()> testbed_probe(const TestbedEntry& entry, double default_timeout, const std::string& file)
 {
     CLI::App app(entry.kind, entry.kind);
@@ -106,15 +114,6 @@ std::function<ProbeResult()> testbed_probe(const TestbedEntry& entry, double def
     check(*license);
     return [license] { return probe_license(*license); };
 }
-
-void sleep_interruptible(double seconds)
-{
-    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
-    while (std::chrono::steady_clock::now() < until && !swarm::stop_requested())
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-}
-
-} // namespace
 
 void add_dht_options(CLI::App& app, DhtProbeOptions& o)
 {

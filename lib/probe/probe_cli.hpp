@@ -9,7 +9,9 @@
 #include "probe/license_probe.hpp"
 #include "probe/sip_probe.hpp"
 #include "probe/swarm_probe.hpp"
+#include "probe/testbed_file.hpp"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,6 +27,10 @@ void add_sip_options(CLI::App& app, SipProbeOptions& o);
 void add_swarm_options(CLI::App& app, SwarmProbeOptions& o);
 void add_license_options(CLI::App& app, LicenseProbeOptions& o);
 void add_core_options(CLI::App& app, CoreProbeOptions& o);
+// The probe of one testbed file entry, its options parsed and checked as the
+// command line's are (Failure(usage) naming `file` and the entry); it runs
+// when called.
+std::function<ProbeResult()> testbed_probe(const TestbedEntry& entry, double default_timeout, const std::string& file);
 
 struct MonitorOptions {
     bool nagios = false;

@@ -60,6 +60,8 @@ std::vector<LicenseKey> parse_license(std::string_view json, const std::string& 
         doc = nlohmann::json::parse(json);
     } catch (const nlohmann::json::parse_error& error) {
         throw bad(fmt::format("invalid JSON at byte {}", error.byte));
+    } catch (const nlohmann::json::exception&) {
+        throw bad("invalid JSON (a number out of range)"); // out_of_range 406, e.g. 9e902
     }
     if (!doc.is_object() || !doc.contains("keys") || !doc["keys"].is_array())
         throw bad("no \"keys\" array");

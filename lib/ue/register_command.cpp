@@ -327,7 +327,11 @@ nlohmann::json read_registration(const std::string& path)
         } catch (const nlohmann::json::exception&) {
             throw usage(fmt::format("--registration: {}:{}: not JSON (expected the output of ims-register --json)", name, number));
         }
-        if (event.is_object() && (event.value("event", "") == "registered" || event.value("event", "") == "refreshed"))
+        if (!event.is_object())
+            continue;
+        // json::value() throws when "event" is there but not a string: read it by hand.
+        const auto kind = event.find("event");
+        if (kind != event.end() && kind->is_string() && (*kind == "registered" || *kind == "refreshed"))
             found = event;
     }
     if (found.is_null())
