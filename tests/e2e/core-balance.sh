@@ -129,8 +129,10 @@ peak=$(grep '"event":"load"' p2p-n3/stdout | python3 -c 'import json,sys; print(
 [ "$peak" -le $cap ] && pass "n3 never served more than its cap ($peak of $cap new requests in a second)" ||
   fail "n3 served $peak new requests in a second, cap $cap"
 
-# n2 killed 4 s into a second load: its clients move to n1 and n3.
-load >load2.json 2>load2.err &
+# n2 killed 4 s into a second load: its clients move to n1 and n3. With a
+# 2 s transaction timeout a loaded machine can also time out a live node
+# (avoided for 30 s), so these clients may try up to 6 nodes before failing.
+load --core-attempts 6 >load2.json 2>load2.err &
 load_pid=$!
 track $load_pid
 sleep 4
@@ -139,7 +141,7 @@ set +e; wait $load_pid; rc=$?; set -e
 read -r ok failed moved shares < <(summary load2.json)
 echo "info: load 2 (n2 killed after 4 s): $ok ok, $failed failed, $moved moved; per node: $shares"
 [ $rc -eq 0 ] && [ "$failed" = 0 ] && pass "n2 killed mid-load: no failed registration once retried ($moved moved)" ||
-  { fail "n2 killed mid-load: exit $rc, $failed failed"; tail -3 load2.err; }
+  { fail "n2 killed mid-load: exit $rc, $failed failed"; tail -3 load2.err; grep -v '"event":"registered"' load2.json | tail -3; }
 [ "$moved" -gt 0 ] && pass "registrations in flight to n2 moved to survivors" || fail "nothing moved after n2 died"
 gone() { "$probe" core "${core[@]}" --bind 127.0.110.21 --json >probe.json 2>/dev/null && grep -q '"nodes":2' probe.json; }
 wait_for 10 gone && pass "n2's load record lapsed by itself" || fail "n2's record is still listed"
