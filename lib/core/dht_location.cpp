@@ -210,9 +210,9 @@ struct DhtLocation::Shared : std::enable_shared_from_this<Shared> {
         return view;
     }
 
-    // Stores every record, then a notice for caches; `then(ok)` runs on the
-    // loop once all records are answered.
-    void write(const std::string& aor, std::vector<Write> writes, std::function<void(bool ok)> then)
+    // Stores every record, then (when `notice`) a notice for caches; `then(ok)`
+    // runs on the loop once all records are answered.
+    void write(const std::string& aor, std::vector<Write> writes, bool notice, std::function<void(bool ok)> then)
     {
         if (writes.empty()) {
             then(true);
@@ -231,12 +231,12 @@ struct DhtLocation::Shared : std::enable_shared_from_this<Shared> {
                     (*written)[w.id] = {decoded->record.seq, decoded->record.expires, payload->removed, payload->binding};
         for (auto& w : writes)
             overlay.put(aor, std::move(w.record), w.id, w.lifetime,
-                        [self = shared_from_this(), aor, pending, written, then](bool ok) {
+                        [self = shared_from_this(), aor, pending, written, notice, then](bool ok) {
                             if (!ok)
                                 pending->ok = false;
                             if (--pending->left != 0)
                                 return;
-                            if (pending->ok)
+                            if (pending->ok && notice)
                                 self->notify(aor);
                             self->post([self, aor, written, then, ok = pending->ok.load()] {
                                 if (ok && self->cache) // before the 200 OK: this node routes by it at once
@@ -317,7 +317,7 @@ struct DhtLocation::Shared : std::enable_shared_from_this<Shared> {
             return;
         }
         auto remaining = current(rest);
-        write(aor, std::move(writes), [aor, remaining = std::move(remaining), done](bool ok) {
+        write(aor, std::move(writes), true, [aor, remaining = std::move(remaining), done](bool ok) {
             if (ok)
                 done({true, {}, remaining});
             else
@@ -357,7 +357,13 @@ void DhtLocation::bind(const std::string& aor, Binding binding, Done done)
             done({false, fmt::format("cannot bind {}: {}", aor, error.what()), {}});
             return;
         }
-        self->write(aor, std::move(writes), [aor, after = std::move(after), done](bool stored) {
+        // A notice costs the write a second DHT put and every caching node a
+        // read. The first binding of an AOR with no record at all needs none:
+        // no node can serve a cached entry for it (an entry is served only
+        // once a read gave it a record, lookup_cache.hpp), so every node that
+        // routes to it reads the overlay anyway.
+        const bool notice = !view.empty();
+        self->write(aor, std::move(writes), notice, [aor, after = std::move(after), done](bool stored) {
             if (stored)
                 done({true, {}, after});
             else
