@@ -197,8 +197,23 @@ Outcome run_answer(const CallPlan& plan, const CallOptions& options, cli::Output
               "");
     while (!done)
         ua->run();
-    // Calls still in progress end with the shutdown (BYE, or 480 to a ringing INVITE).
+    // Calls still in progress end here: BYE to the answered ones, 480 to the
+    // ringing ones, half a second for them to leave. Not through
+    // nua_shutdown: after a barrage of broken requests it aborted in
+    // sofia-sip 1.12 (UserAgent::abandon), so the stack is left to the exit.
     ua->set_handler(nullptr);
+    for (auto& [handle, leg] : legs) {
+        if (leg->answered_at && !leg->ended_at)
+            nua_bye(handle, TAG_END());
+        else if (!leg->answered_at && leg->status == 0)
+            nua_respond(handle, SIP_480_TEMPORARILY_UNAVAILABLE, TAG_END());
+    }
+    if (!legs.empty()) {
+        LoopTimer linger(*ua);
+        linger.start(0.5, [&] { ua->stop(); });
+        ua->run();
+    }
+    ua->abandon();
     for (auto& [handle, leg] : legs) {
         if (leg->answered_at && !leg->ended_at)
             leg->ended_at = Leg::Clock::now();

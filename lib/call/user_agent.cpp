@@ -102,6 +102,8 @@ UserAgent::UserAgent(const UaConfig& config) : config_(config)
 
 UserAgent::~UserAgent()
 {
+    if (abandoned_)
+        return;
     shutdown();
     if (nua_)
         nua_destroy(nua_);

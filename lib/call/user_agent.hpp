@@ -54,6 +54,11 @@ public:
     void run();
     void stop();
     void fail(std::exception_ptr error);
+    // Leaves sofia's stack as it is at destruction: no nua_shutdown, nothing
+    // freed (the process is about to exit). For a UAS that hostile peers may
+    // have left with half-made dialogs: sofia-sip 1.12's nua_shutdown then
+    // trips an assertion in nua_dialog_usage_remove and aborts.
+    void abandon() { abandoned_ = true; }
 
 private:
     static void callback(nua_event_t event, int status, char const* phrase, nua_t* nua, UserAgent* self,
@@ -66,6 +71,7 @@ private:
     nua_t* nua_ = nullptr;
     Handler handler_;
     bool shut_down_ = false;
+    bool abandoned_ = false;
     std::exception_ptr error_;
 };
 
