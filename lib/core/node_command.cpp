@@ -22,6 +22,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <malloc.h>
+
 #include <atomic>
 #include <csignal>
 #include <filesystem>
@@ -395,6 +397,11 @@ Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity)
             bad_messages = bad_now;
             memory.purge();
             registrar.authenticator().purge();
+            // A burst of requests (a flood, a registration storm) leaves
+            // glibc holding the freed transaction memory in its arenas: after
+            // 160,000 broken requests RSS stood at 240 MB with 6 MB in use.
+            // Giving free pages back every period keeps RSS near what is used.
+            malloc_trim(0);
             if (overlay) {
                 const auto stats = overlay->overlay().stats();
                 if (stats.good_nodes != peers_seen.first || stats.dubious_nodes != peers_seen.second)
