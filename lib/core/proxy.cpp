@@ -94,7 +94,9 @@ bool Proxy::names_this_node(const void* raw) const
 
 // Record-Route with the transport each side reaches us by: TLS where the
 // request came or goes over TLS, one entry per side when they differ (double
-// Record-Route, RFC 5658), the one facing the next hop on top.
+// Record-Route, RFC 5658), the one facing the next hop on top. The TLS entry
+// is a sips: URI, not ;transport=tls: a sofia UA then answers with its sips:
+// contact, so the dialog's later requests (BYE) stay on TLS as well.
 void Proxy::record_route(msg_s* msg, sip_s* sip, bool in_tls, bool out_tls) const
 {
     const std::string tls = stack_.tls_port() ? "<" + stack_.tls_uri("") + ";lr>" : record_route_;

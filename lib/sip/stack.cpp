@@ -171,7 +171,7 @@ std::string SipStack::tls_uri(const std::string& user) const
 {
     if (!tls_port_)
         return {};
-    return fmt::format("sip:{}{}{}:{};transport=tls", user, user.empty() ? "" : "@", url_host(config_.tls_host), tls_port_);
+    return fmt::format("sips:{}{}{}:{}", user, user.empty() ? "" : "@", url_host(config_.tls_host), tls_port_);
 }
 
 bool SipStack::names_us(const void* raw) const

@@ -54,7 +54,7 @@ public:
     unsigned tls_port() const { return tls_port_; } // the TLS listener's (tls_host), 0: none
     // sip:user@host:port;transport=… for this endpoint.
     std::string contact_uri(const std::string& user) const;
-    // sip:user@host:port;transport=tls for the TLS listener (tls_host); empty: none.
+    // sips:user@host:port for the TLS listener (tls_host), empty: none (sips: keeps a dialog on TLS, see proxy.cpp).
     std::string tls_uri(const std::string& user) const;
     // Whether a URI names one of our listeners (host and port, the default
     // port by scheme and transport). `url` is a sofia url_t (an anonymous struct).

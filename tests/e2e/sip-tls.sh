@@ -29,7 +29,7 @@ impi,impus,auth,password,k,op,opc,amf,sqn
 alice@ims.test,sip:alice@ims.test,md5,alice-pw,,,,,
 bob@ims.test,sip:bob@ims.test,md5,bob-pw,,,,,
 CSV
-p2p_node_start a 127.0.170.1 5060 "$csv" --json --tls-listen 127.0.170.1:5061 --tls-cert "$t/node.crt" \
+p2p_node_start a 127.0.170.1 5060 "$csv" --json --trace "$TEST_TMP/node.pcap" --tls-listen 127.0.170.1:5061 --tls-cert "$t/node.crt" \
   --tls-key "$t/node.key" --tls-ca "$t/ca.crt"
 expect_match "$TEST_TMP/p2p-a/stdout" '"tls":\{"address":"127.0.170.1","port":5061,"verify":true\}' \
   "the node listens on TLS 5061"
@@ -42,7 +42,7 @@ expect_exit 0 "alice registers over TLS (sips:), the node's certificate verified
 cp "$OUT_FILE" "$TEST_TMP/alice.json"
 expect_match "$OUT_FILE" '"transport":"tls"' "over TLS"
 expect_match "$OUT_FILE" '"contact":"sip:alice@127.0.170.2:[0-9]+;transport=tls"' "with a TLS contact"
-expect_match "$OUT_FILE" '"service_route":\["<sip:orig@127.0.170.1:5061;transport=tls;lr>"\]' \
+expect_match "$OUT_FILE" '"service_route":\["<sips:orig@127.0.170.1:5061;lr>"\]' \
   "the Service-Route keeps her on TLS"
 run "$reg" "${alice[@]}" --proxy "sip:127.0.170.1:5061;transport=tls" --tls-ca "$t/ca.crt"
 expect_exit 0 "transport=tls instead of sips:"
@@ -83,6 +83,15 @@ grep -q '"method":"INVITE".*"status":200' "$TEST_TMP/p2p-a/stdout" && pass "the 
   fail "no routed INVITE on the node"
 grep -q '"method":"BYE".*"status":200' "$TEST_TMP/p2p-a/stdout" && pass "the BYE passed the node" ||
   fail "the BYE did not pass the node"
+if command -v tshark >/dev/null; then
+  # The node's own trace: INVITE and BYE reach bob on his TLS port, not UDP 5070.
+  tshark -r "$TEST_TMP/node.pcap" -d tcp.port==5061,sip -d tcp.port==5071,sip -Y 'sip.Method == "INVITE" || sip.Method == "BYE"' \
+    -T fields -e ip.dst -e tcp.dstport -e udp.dstport -e sip.Method >"$TEST_TMP/to-bob" 2>/dev/null || true
+  sed 's/^/  node sent: /' "$TEST_TMP/to-bob" | grep 127.0.170.3 || true
+  expect_match "$TEST_TMP/to-bob" $'^127.0.170.3\t5071\t\tINVITE' "the node sent the INVITE to bob over TLS"
+  expect_match "$TEST_TMP/to-bob" $'^127.0.170.3\t5071\t\tBYE' "and the BYE too (Record-Route sips:)"
+  expect_no_match "$TEST_TMP/to-bob" $'^127.0.170.3\t\t' "nothing to bob over UDP"
+fi
 
 # --trace records the TLS messages in clear.
 if command -v tshark >/dev/null; then
