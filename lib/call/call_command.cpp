@@ -46,6 +46,13 @@ std::string no_answer_text(const CallPlan& plan, int status, const char* phrase)
     return !tls_failure.empty() ? tls_failure : fmt::format("no answer from {}: {} {}", hop, status, phrase ? phrase : "");
 }
 
+std::string no_answer_within(const CallPlan& plan, double seconds)
+{
+    const std::string hop = plan.proxy.empty() ? plan.target : plan.proxy;
+    const std::string tls_failure = sip::tls_failure_message(hop);
+    return !tls_failure.empty() ? tls_failure : fmt::format("no answer from {} within {} s", hop, seconds);
+}
+
 std::string auth_answer(const CallPlan& plan, const sip_t* challenge, int attempts)
 {
     std::string scheme, algorithm;

@@ -31,6 +31,8 @@ std::string auth_answer(const CallPlan& plan, const sip_t* challenge, int attemp
 // Why a request got an answer nta made itself (408, 503): the TLS failure
 // when there was one, else "no answer from NEXT-HOP: STATUS PHRASE".
 std::string no_answer_text(const CallPlan& plan, int status, const char* phrase);
+// The same when --timeout ran out (nua may still be retrying a failed TLS connection).
+std::string no_answer_within(const CallPlan& plan, double seconds);
 // Route header value for the preloaded route, empty when none.
 std::string route_header(const CallPlan& plan);
 

@@ -50,8 +50,7 @@ Outcome run_message(const CallPlan& plan, const CallOptions& options, cli::Outpu
     });
     send();
     no_answer.start(options.timeout, [&] {
-        state.fail(Outcome::no_answer, fmt::format("no answer from {} within {} s", plan.proxy.empty() ? plan.target : plan.proxy,
-                                                   options.timeout));
+        state.fail(Outcome::no_answer, no_answer_within(plan, options.timeout));
         ua->stop();
     });
     ua->run();

@@ -185,8 +185,7 @@ Outcome run_originate(const CallPlan& plan, const CallOptions& options, cli::Out
     no_answer.start(options.timeout, [&] {
         if (any_answer)
             return;
-        leg.fail(Outcome::no_answer, fmt::format("no answer from {} within {} s", plan.proxy.empty() ? plan.target : plan.proxy,
-                                                 options.timeout));
+        leg.fail(Outcome::no_answer, no_answer_within(plan, options.timeout));
         finish();
     });
     ring.start(options.ring_timeout, [&] {

@@ -93,6 +93,11 @@ if command -v tshark >/dev/null; then
   expect_no_match "$TEST_TMP/to-bob" $'^127.0.170.3\t\t' "nothing to bob over UDP"
 fi
 
+run "$call" --subscribers "$csv" --impi alice@ims.test --proxy sips:127.0.170.1:5061 --tls-ca "$t/other.crt" \
+  --local 127.0.170.2 --timeout 3 --message hi sip:bob@ims.test
+expect_exit 3 "ims-call: a certificate from a CA not in --tls-ca"
+expect_stderr_line "TLS to sips:127.0.170.1:5061 failed: its certificate .* did not verify" "ims-call names the TLS failure"
+
 # --trace records the TLS messages in clear.
 if command -v tshark >/dev/null; then
   run "$reg" "${alice[@]}" --proxy sips:127.0.170.1:5061 --tls-ca "$t/ca.crt" --trace "$TEST_TMP/tls.pcap"
