@@ -16,6 +16,10 @@ UaConfig ua_config(const CallPlan& plan, const CallOptions& options)
     config.from = plan.impu;
     config.contact_user = plan.contact_user;
     config.user_agent = plan.user_agent;
+    config.tls = plan.tls;
+    config.tls_host = plan.tls_host;
+    config.tls_port = plan.tls_port;
+    config.tls_options = plan.tls_options;
     // SIP timer B/F: never longer than what we wait for a first answer plus a ring.
     config.transaction_timeout = std::max(options.timeout, 1.0) + std::max(options.ring_timeout, 0.0);
     return config;
@@ -33,6 +37,20 @@ std::unique_ptr<UserAgent> make_user_agent(const CallPlan& plan, const CallOptio
         config.port = 0;
         return std::make_unique<UserAgent>(config);
     }
+}
+
+std::string no_answer_text(const CallPlan& plan, int status, const char* phrase)
+{
+    const std::string hop = plan.proxy.empty() ? plan.target : plan.proxy;
+    const std::string tls_failure = sip::tls_failure_message(hop);
+    return !tls_failure.empty() ? tls_failure : fmt::format("no answer from {}: {} {}", hop, status, phrase ? phrase : "");
+}
+
+std::string no_answer_within(const CallPlan& plan, double seconds)
+{
+    const std::string hop = plan.proxy.empty() ? plan.target : plan.proxy;
+    const std::string tls_failure = sip::tls_failure_message(hop);
+    return !tls_failure.empty() ? tls_failure : fmt::format("no answer from {} within {} s", hop, seconds);
 }
 
 std::string auth_answer(const CallPlan& plan, const sip_t* challenge, int attempts)

@@ -27,6 +27,12 @@ UaConfig ua_config(const CallPlan& plan, const CallOptions& options);
 std::unique_ptr<UserAgent> make_user_agent(const CallPlan& plan, const CallOptions& options);
 // "Digest:"realm":user:password" for NUTAG_AUTH, or a Failure(auth) explaining why not.
 std::string auth_answer(const CallPlan& plan, const sip_t* challenge, int attempts);
+
+// Why a request got an answer nta made itself (408, 503): the TLS failure
+// when there was one, else "no answer from NEXT-HOP: STATUS PHRASE".
+std::string no_answer_text(const CallPlan& plan, int status, const char* phrase);
+// The same when --timeout ran out (nua may still be retrying a failed TLS connection).
+std::string no_answer_within(const CallPlan& plan, double seconds);
 // Route header value for the preloaded route, empty when none.
 std::string route_header(const CallPlan& plan);
 

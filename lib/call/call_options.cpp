@@ -74,7 +74,16 @@ CallPlan plan_call(const CallOptions& o)
         const sip::HostPort listen = sip::parse_host_port(o.listen, "--listen");
         plan.host = listen.host;
         plan.port = listen.port ? listen.port : 5060;
+        if (!o.tls_listen.empty()) {
+            const sip::HostPort tls = sip::parse_host_port(o.tls_listen, "--tls-listen");
+            sip::check_tls_options(o.tls, true);
+            plan.tls_host = tls.host;
+            plan.tls_port = tls.port ? tls.port : 5061;
+            plan.tls_options = o.tls;
+        }
     } else {
+        if (!o.tls_listen.empty())
+            usage("--tls-listen answers calls over TLS: it needs --listen ADDRESS");
         if (o.answer || o.reject || o.max_calls || o.echo || o.answer_delay > 0)
             usage("--answer, --reject, --answer-delay, --max-calls and --echo need --listen ADDRESS");
         if (o.target.empty())
@@ -141,10 +150,16 @@ CallPlan plan_call(const CallOptions& o)
 
     if (!o.proxy.empty())
         plan.proxy = sip::parse_sip_uri(o.proxy, "--proxy").text;
-    if (!plan.proxy.empty()) {
-        const sip::SipUri proxy = sip::parse_sip_uri(plan.proxy, "the proxy");
-        if (!proxy.transport.empty() && proxy.transport != "udp")
-            usage(fmt::format("--proxy {}: ims-call speaks SIP over UDP only", plan.proxy));
+    // The transport of our requests: TLS towards a sips: or transport=tls next hop, else UDP.
+    if (!answer_mode) {
+        const sip::SipUri hop = sip::parse_sip_uri(plan.proxy.empty() ? plan.target : plan.proxy,
+                                                   plan.proxy.empty() ? "the target URI" : "the proxy");
+        if (!hop.transport.empty() && hop.transport != "udp" && hop.transport != "tls")
+            usage(fmt::format("{}: ims-call speaks SIP over UDP and TLS only", hop.text));
+        plan.tls = sip::resolve_transport("", hop, o.tls) == "tls";
+        plan.tls_options = o.tls;
+    } else if (plan.tls_host.empty() && (!o.tls.ca_file.empty() || !o.tls.cert_file.empty() || !o.tls.key_file.empty() || o.tls.insecure)) {
+        usage("--tls-ca, --tls-cert, --tls-key and --insecure need TLS: --tls-listen ADDRESS[:PORT] in answer mode");
     }
     for (const auto& route : plan.route)
         sip::parse_sip_uri(route, "the registration's service_route");

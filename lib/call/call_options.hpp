@@ -2,6 +2,7 @@
 // a run needs (setup: validation and reading files only, no network I/O).
 #pragma once
 
+#include "sip/tls.hpp"
 #include "ue/core_discovery.hpp"
 
 #include <optional>
@@ -21,6 +22,7 @@ struct CallOptions {
     ue::CoreDiscoveryOptions core; // --core-overlay: the proxy picked from the overlay's load records
     std::string local;         // ADDR[:PORT]
     std::string user_agent;
+    sip::TlsOptions tls;       // --tls-ca, --tls-cert, --tls-key, --insecure
     // Originate.
     double duration = 5;
     double ring_timeout = 30;
@@ -33,6 +35,7 @@ struct CallOptions {
     unsigned concurrency = 0;  // calls in progress at most, 0: 1000
     // Answer.
     std::string listen;        // ADDR[:PORT]
+    std::string tls_listen;    // ADDR[:PORT]: answer over TLS there too
     bool answer = false;
     double answer_delay = 0;
     unsigned reject = 0;
@@ -56,6 +59,10 @@ struct CallPlan {
     std::string host;           // local address to bind
     unsigned port = 0;          // 0: any
     bool port_from_registration = false; // fall back to any port if it is taken
+    bool tls = false;           // requests go over TLS (a sips: or transport=tls next hop)
+    std::string tls_host;       // answer mode: TLS listener too; empty: none
+    unsigned tls_port = 0;
+    sip::TlsOptions tls_options;
     std::string contact_user;
     std::string user_agent;
 };

@@ -41,8 +41,7 @@ Outcome run_message(const CallPlan& plan, const CallOptions& options, cli::Outpu
             }
         } else if (e.status >= 300) {
             if (!e.received && e.status < 900)
-                state.fail(Outcome::no_answer, fmt::format("no answer from {}: {} {}", plan.proxy.empty() ? plan.target : plan.proxy,
-                                                           e.status, reason));
+                state.fail(Outcome::no_answer, no_answer_text(plan, e.status, reason.c_str()));
             else
                 state.fail(outcome_of_status(e.status), fmt::format("MESSAGE rejected: {} {}", e.status, reason));
         }
@@ -51,8 +50,7 @@ Outcome run_message(const CallPlan& plan, const CallOptions& options, cli::Outpu
     });
     send();
     no_answer.start(options.timeout, [&] {
-        state.fail(Outcome::no_answer, fmt::format("no answer from {} within {} s", plan.proxy.empty() ? plan.target : plan.proxy,
-                                                   options.timeout));
+        state.fail(Outcome::no_answer, no_answer_within(plan, options.timeout));
         ua->stop();
     });
     ua->run();

@@ -122,8 +122,7 @@ Outcome run_originate(const CallPlan& plan, const CallOptions& options, cli::Out
                 if (leg.cancelled)
                     leg.fail(Outcome::no_answer, fmt::format("not answered within --ring-timeout {} s (CANCEL sent)", options.ring_timeout));
                 else if (!e.received && e.status < 900)
-                    leg.fail(Outcome::no_answer, fmt::format("no answer from {}: {} {}", plan.proxy.empty() ? plan.target : plan.proxy,
-                                                             e.status, e.phrase ? e.phrase : ""));
+                    leg.fail(Outcome::no_answer, no_answer_text(plan, e.status, e.phrase ? e.phrase : ""));
                 else
                     leg.fail(outcome_of_status(e.status), fmt::format("call rejected: {} {}", e.status, e.phrase ? e.phrase : ""));
                 leg.ended_by = leg.cancelled ? "cancel" : "reject";
@@ -186,8 +185,7 @@ Outcome run_originate(const CallPlan& plan, const CallOptions& options, cli::Out
     no_answer.start(options.timeout, [&] {
         if (any_answer)
             return;
-        leg.fail(Outcome::no_answer, fmt::format("no answer from {} within {} s", plan.proxy.empty() ? plan.target : plan.proxy,
-                                                 options.timeout));
+        leg.fail(Outcome::no_answer, no_answer_within(plan, options.timeout));
         finish();
     });
     ring.start(options.ring_timeout, [&] {

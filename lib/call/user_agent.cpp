@@ -66,9 +66,20 @@ unsigned free_udp_port(const std::string& host)
 UserAgent::UserAgent(const UaConfig& config) : config_(config)
 {
     sip::StackConfig probe;
+    probe.transport = config.tls ? "tls" : "udp";
     probe.host = config.host;
     probe.port = config.port;
     sip::check_bindable(probe); // a precise error for a port in use
+    probe.transport = "tls";
+    probe.host = config.tls_host;
+    probe.port = config.tls_port;
+    if (!config.tls_host.empty())
+        sip::check_bindable(probe);
+    // sofia reads the TLS files when nua makes its transports: the copies go
+    // when the constructor ends.
+    std::unique_ptr<sip::TlsDirectory> tls;
+    if (config.tls || !config.tls_host.empty())
+        tls = std::make_unique<sip::TlsDirectory>(config.tls_options);
     if (config_.port == 0)
         config_.port = free_udp_port(config_.host); // nua does not tell which port it took
     sip::init_sofia_once();
@@ -76,13 +87,19 @@ UserAgent::UserAgent(const UaConfig& config) : config_(config)
     if (!root_)
         throw Failure(Outcome::local, "cannot create the SIP event loop");
     su_root_threading(root_, 0); // nua's stack on this thread too: one loop, no locks
-    const std::string bind =
-        fmt::format("sip:{}:{}", url_host(config_.host), config_.port ? std::to_string(config_.port) : std::string("*"));
+    // TLS as sips:: this sofia-sip build refuses to bind sip:...;transport=tls.
+    const std::string bind = fmt::format("{}:{}:{}", config.tls ? "sips" : "sip", url_host(config_.host),
+                                         config_.port ? std::to_string(config_.port) : std::string("*"));
+    const std::string tls_bind =
+        config.tls_host.empty() ? std::string() : fmt::format("sips:{}:{}", url_host(config.tls_host), config.tls_port);
     const auto t1x64 = static_cast<unsigned>(config.transaction_timeout * 1000);
     if (sip::TraceWriter::instance().active())
         trace_ = std::make_unique<sip::TraceTap>();
     errno = 0;
-    nua_ = nua_create(root_, &UserAgent::callback, this, NUTAG_URL(bind.c_str()), NUTAG_MEDIA_ENABLE(0),
+    nua_ = nua_create(root_, &UserAgent::callback, this, NUTAG_URL(bind.c_str()),
+                      TAG_IF(!tls_bind.empty(), NUTAG_SIPS_URL(tls_bind.c_str())),
+                      TAG_IF(tls, NUTAG_CERTIFICATE_DIR(tls ? tls->path().c_str() : "")),
+                      TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(tls ? tls->policy() : 0)), NUTAG_MEDIA_ENABLE(0),
                       NUTAG_AUTOANSWER(0), NUTAG_AUTOALERT(0), NUTAG_AUTOACK(1), NUTAG_ENABLEMESSAGE(1),
                       NTATAG_SIP_T1X64(t1x64 ? t1x64 : 1), NTATAG_CLIENT_RPORT(1),
                       TAG_IF(!config.proxy.empty(), NUTAG_PROXY(config.proxy.c_str())),
@@ -95,7 +112,7 @@ UserAgent::UserAgent(const UaConfig& config) : config_(config)
     if (!nua_) {
         const int error = errno;
         su_root_destroy(root_);
-        throw Failure(Outcome::local, fmt::format("cannot listen on udp {}:{}: {}", config.host, config.port,
+        throw Failure(Outcome::local, fmt::format("cannot listen on {} {}:{}: {}", config.tls ? "tls" : "udp", config.host, config.port,
                                                   error ? std::strerror(error) : "unknown error"));
     }
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "call/nua.hpp"
+#include "sip/tls.hpp"
 #include "sip/trace_tap.hpp"
 
 #include <exception>
@@ -21,6 +22,10 @@ struct UaConfig {
     std::string contact_user;  // user part of our Contact
     std::string user_agent;
     double transaction_timeout = 32.0; // seconds (64*T1)
+    bool tls = false;          // listen and send on TLS only (port: `port`)
+    std::string tls_host;      // listen on TLS here too (answerer); empty: no
+    unsigned tls_port = 0;
+    sip::TlsOptions tls_options;
 };
 
 struct NuaEvent {

@@ -34,6 +34,7 @@ namespace imsp2p::core {
 namespace {
 
 constexpr unsigned default_port = 5060;
+constexpr unsigned default_tls_port = 5061;
 constexpr unsigned tick_ms = 100;          // how soon a signal is noticed
 constexpr unsigned purge_every_ticks = 100; // expired bindings and challenges go every 10 s
 constexpr unsigned reg_event_every_ticks = 20; // subscribers learn of expired bindings within 2 s
@@ -64,6 +65,22 @@ void check(const NodeOptions& o)
     // Three intervals must fit in the longest life a load record may sign.
     if (o.load_interval == 0 || 3 * static_cast<std::int64_t>(o.load_interval) > max_load_lifetime)
         usage(fmt::format("invalid --load-interval {}: give 1 to {} seconds", o.load_interval, max_load_lifetime / 3));
+}
+
+// --tls-listen and its certificate, checked.
+void set_tls(const NodeOptions& options, sip::StackConfig& config)
+{
+    const auto& tls = options.tls;
+    if (options.tls_listen.empty()) {
+        if (!tls.ca_file.empty() || !tls.cert_file.empty() || !tls.key_file.empty() || tls.insecure)
+            usage("--tls-ca, --tls-cert, --tls-key and --insecure need --tls-listen ADDRESS[:PORT]");
+        return;
+    }
+    const auto listen = sip::parse_host_port(options.tls_listen, "--tls-listen");
+    sip::check_tls_options(tls, true);
+    config.tls_host = listen.host;
+    config.tls_port = listen.port ? listen.port : default_tls_port;
+    config.tls = tls;
 }
 
 // --peer DOMAIN=SIP-URI, checked.
@@ -221,6 +238,7 @@ Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity)
     config.host = listen.host;
     config.port = listen.port ? listen.port : default_port;
     config.transaction_timeout = options.transaction_timeout;
+    set_tls(options, config);
     sip::SipStack stack(config);
 
     RegistrarConfig registrar_config;
@@ -364,12 +382,18 @@ Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity)
     if (config.also_tcp)
         transports.emplace_back("tcp");
     const bool v6 = listen.host.find(':') != std::string::npos;
-    out.event("listening",
-              {{"address", listen.host}, {"port", stack.local_port()}, {"transports", transports}, {"domain", options.domain},
-               {"ind", options.ind}, {"subscribers", rows.size()}, {"service_route", registrar.service_route()}},
-              fmt::format("listening on {}{}{}:{} ({}) for {}, IND {}, {} subscriber(s)", v6 ? "[" : "", listen.host,
-                          v6 ? "]" : "", stack.local_port(), fmt::join(transports, ", "), options.domain, options.ind,
-                          rows.size()));
+    nlohmann::json listening{{"address", listen.host}, {"port", stack.local_port()}, {"transports", transports},
+                             {"domain", options.domain}, {"ind", options.ind}, {"subscribers", rows.size()},
+                             {"service_route", registrar.service_route()}};
+    std::string tls_text;
+    if (stack.tls_port()) {
+        listening["tls"] = {{"address", config.tls_host}, {"port", stack.tls_port()}, {"verify", !options.tls.insecure}};
+        tls_text = fmt::format(", TLS on {}", sip::host_port_text(config.tls_host, stack.tls_port()));
+    }
+    out.event("listening", listening,
+              fmt::format("listening on {}{}{}:{} ({}){} for {}, IND {}, {} subscriber(s)", v6 ? "[" : "", listen.host,
+                          v6 ? "]" : "", stack.local_port(), fmt::join(transports, ", "), tls_text, options.domain,
+                          options.ind, rows.size()));
 
     stop_signal = 0;
     std::signal(SIGINT, on_stop_signal);

@@ -6,6 +6,7 @@
 #include "cli/output.hpp"
 #include "core/node_overlay.hpp"
 #include "core/shedder.hpp"
+#include "sip/tls.hpp"
 
 #include <filesystem>
 #include <string>
@@ -22,6 +23,8 @@ struct NodeOptions {
     int aka_version = 1;              // 1 or 2
     std::string digest_algorithm = "md5"; // md5 or sha-256 (offered before MD5)
     std::string transport = "both";   // udp, tcp or both
+    std::string tls_listen;           // ADDRESS[:PORT] to serve SIP over TLS on too (port default 5061); empty: no TLS
+    sip::TlsOptions tls;              // its certificate and key; the CA for the TLS connections it makes
     unsigned max_expires = 3600;
     unsigned min_expires = 1;
     double transaction_timeout = 5;   // seconds: timers B/F/H/J (why not 32: p2p-node(1), --transaction-timeout)

@@ -23,7 +23,7 @@ struct Proxy::Transaction {
     std::string source;
     std::string target;               // the AOR resolved, or the URI forwarded to
     std::string next_hop;
-    bool strip_route = false;         // the top Route names this node
+    unsigned strip_routes = 0;        // how many top Routes name this node (two after a double Record-Route)
     bool cancelled = false;
 };
 
@@ -89,11 +89,26 @@ bool Proxy::is_home(const std::string& host) const
 
 bool Proxy::names_this_node(const void* raw) const
 {
-    const auto* url = static_cast<const url_t*>(raw);
-    if (!url || !url->url_host || url->url_host != stack_.local_host())
-        return false;
-    const unsigned port = url->url_port ? static_cast<unsigned>(std::atoi(url->url_port)) : 5060;
-    return port == stack_.local_port();
+    return stack_.names_us(raw);
+}
+
+// Record-Route with the transport each side reaches us by: TLS where the
+// request came or goes over TLS, one entry per side when they differ (double
+// Record-Route, RFC 5658), the one facing the next hop on top. The TLS entry
+// is a sips: URI, not ;transport=tls: a sofia UA then answers with its sips:
+// contact, so the dialog's later requests (BYE) stay on TLS as well.
+void Proxy::record_route(msg_s* msg, sip_s* sip, bool in_tls, bool out_tls) const
+{
+    const std::string tls = stack_.tls_port() ? "<" + stack_.tls_uri("") + ";lr>" : record_route_;
+    std::vector<std::string> sides{in_tls ? tls : record_route_};
+    if (out_tls != in_tls)
+        sides.push_back(out_tls ? tls : record_route_);
+    for (const auto& side : sides) {
+        sip_record_route_t* rr = sip_record_route_make(msg_home(msg), side.c_str());
+        if (rr)
+            msg_header_prepend(msg, reinterpret_cast<msg_pub_t*>(sip), reinterpret_cast<msg_header_t**>(&sip->sip_record_route),
+                               reinterpret_cast<msg_header_t*>(rr));
+    }
 }
 
 // Answers from the next hop: each goes upstream with our Via removed (RFC 3261
@@ -162,7 +177,8 @@ void Proxy::handle(nta_incoming_s* irq, const sip_s* sip)
     t->sip = sip;
     t->method = sip->sip_request->rq_method_name;
     t->source = source_of(irq);
-    t->strip_route = sip->sip_route && names_this_node(sip->sip_route->r_url);
+    for (const sip_route_t* r = sip->sip_route; r && names_this_node(r->r_url); r = r->r_next)
+        ++t->strip_routes;
     transactions_[t.get()] = t;
     if (method != sip_method_ack)
         nta_incoming_bind(irq, &cancel_cb, reinterpret_cast<nta_incoming_magic_t*>(t.get()));
@@ -263,7 +279,7 @@ void Proxy::route(const std::shared_ptr<Transaction>& t)
     const sip_t* sip = t->sip;
     Home home;
     const sip_route_t* next_route = sip->sip_route;
-    if (t->strip_route)
+    for (unsigned i = 0; i < t->strip_routes; ++i)
         next_route = next_route->r_next;
     if (next_route) {
         t->target = url_text(home.home, next_route->r_url);
@@ -347,7 +363,7 @@ void Proxy::forward(const std::shared_ptr<Transaction>& t, const std::string& re
         sip->sip_max_forwards->mf_count--;
     else
         sip_add_tl(msg, sip, SIPTAG_MAX_FORWARDS_STR("70"), TAG_END());
-    if (t->strip_route)
+    for (unsigned i = 0; i < t->strip_routes; ++i)
         sip_route_remove(msg, sip);
     // Path of the binding first (RFC 3327 §5.3), then what was already there.
     for (auto hop = path.rbegin(); hop != path.rend(); ++hop) {
@@ -358,18 +374,14 @@ void Proxy::forward(const std::shared_ptr<Transaction>& t, const std::string& re
     }
     const sip_method_t method = sip->sip_request->rq_method;
     const bool in_dialog = sip->sip_to && sip->sip_to->a_tag;
-    if (creates_dialog(method) && !in_dialog) {
-        sip_record_route_t* rr = sip_record_route_make(home, record_route_.c_str());
-        if (rr)
-            msg_header_prepend(msg, reinterpret_cast<msg_pub_t*>(sip), reinterpret_cast<msg_header_t**>(&sip->sip_record_route),
-                               reinterpret_cast<msg_header_t*>(rr));
-    }
     sip_request_t* rq = nullptr;
     if (!request_uri.empty())
         rq = sip_request_create(home, method, sip->sip_request->rq_method_name, URL_STRING_MAKE(request_uri.c_str()), nullptr);
     // The next hop: the first Route (loose routing), else the Request-URI.
     Home scratch;
     const url_t* hop = sip->sip_route ? sip->sip_route->r_url : rq ? rq->rq_url : sip->sip_request->rq_url;
+    if (creates_dialog(method) && !in_dialog)
+        record_route(msg, sip, sip::arrived_over_tls(t->sip), sip::wants_tls(hop));
     t->next_hop = via.empty() ? url_text(scratch.home, hop) : via;
     const std::string next_hop = t->next_hop;
 

@@ -35,6 +35,7 @@
 struct nta_incoming_s;
 struct nta_outgoing_s;
 struct sip_s;
+struct msg_s;
 
 namespace imsp2p::hss {
 class SubscriberStore;
@@ -99,6 +100,7 @@ private:
     void challenge(Transaction& t, const std::vector<std::string>& challenges);
     bool is_home(const std::string& host) const;
     bool names_this_node(const void* url) const;
+    void record_route(msg_s* msg, sip_s* sip, bool in_tls, bool out_tls) const;
 
     sip::SipStack& stack_;
     hss::SubscriberStore& store_;

@@ -76,7 +76,8 @@ Registrar::Registrar(sip::SipStack& stack, hss::SubscriberStore& store, Location
       events_(std::move(events)),
       auth_(store, config_.auth),
       gruu_key_(random_bytes(32)),
-      service_route_("<" + stack.contact_uri("orig") + ";lr>")
+      service_route_("<" + stack.contact_uri("orig") + ";lr>"),
+      tls_service_route_(stack.tls_port() ? "<" + stack.tls_uri("orig") + ";lr>" : service_route_)
 {
     if (config_.sec_agree)
         sec_agree_.emplace(*config_.sec_agree);
@@ -371,7 +372,7 @@ void Registrar::registered(Request& request, const std::vector<Binding>& binding
         path += (path.empty() ? "" : ", ") + hop;
 
     answer(request.irq, SIP_200_OK, TAG_IF(!contacts.empty(), SIPTAG_CONTACT_STR(contacts.c_str())),
-           SIPTAG_SERVICE_ROUTE_STR(service_route_.c_str()), TAG_IF(!path.empty(), SIPTAG_PATH_STR(path.c_str())),
+           SIPTAG_SERVICE_ROUTE_STR(sip::arrived_over_tls(request.sip) ? tls_service_route_.c_str() : service_route_.c_str()), TAG_IF(!path.empty(), SIPTAG_PATH_STR(path.c_str())),
            SIPTAG_HEADER_STR(associated.c_str()), SIPTAG_DATE(sip_date_create(home.home, sip_now())));
 
     const bool added = std::any_of(request.changes.begin(), request.changes.end(),

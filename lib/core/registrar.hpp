@@ -97,6 +97,7 @@ private:
     std::string gruu_key_;      // makes temporary GRUUs unguessable
     std::optional<SecAgreeServer> sec_agree_;
     std::string service_route_;
+    std::string tls_service_route_; // for REGISTERs that came over TLS: the route stays on TLS
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true); // location answers check it
 };
 

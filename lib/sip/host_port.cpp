@@ -50,4 +50,9 @@ HostPort parse_host_port(const std::string& text, const std::string& what)
     return out;
 }
 
+std::string host_port_text(const std::string& host, unsigned port)
+{
+    return host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port) : fmt::format("{}:{}", host, port);
+}
+
 } // namespace imsp2p::sip

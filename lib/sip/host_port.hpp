@@ -14,4 +14,7 @@ struct HostPort {
 // Throws Failure(usage) naming `what` (e.g. "--listen") and the reason.
 HostPort parse_host_port(const std::string& text, const std::string& what);
 
+// HOST:PORT, with brackets around an IPv6 address.
+std::string host_port_text(const std::string& host, unsigned port);
+
 } // namespace imsp2p::sip

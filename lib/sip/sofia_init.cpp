@@ -2,6 +2,7 @@
 
 #include "cli/outcome.hpp"
 #include "sip/sofia.hpp"
+#include "sip/tls.hpp"
 
 #include <sofia-sip/su_log.h>
 #include <spdlog/spdlog.h>
@@ -43,15 +44,20 @@ void clock_rounded_up_to_ms(su_time_t* tv)
 
 // sofia-sip's transport and transaction logs (bad messages, garbage on the
 // port) into ours, at debug level: visible with -vv, never on a bare stderr.
-extern "C" void sofia_log_to_spdlog(void*, const char* format, va_list args)
+// The transport log also tells why a TLS connection failed (nothing else does):
+// its lines go to tls.cpp too.
+extern "C" void sofia_log_to_spdlog(void* transport, const char* format, va_list args)
 {
     char text[512];
     std::vsnprintf(text, sizeof text, format, args);
     std::string line = text;
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
         line.pop_back();
-    if (!line.empty())
-        spdlog::debug("sofia-sip: {}", line);
+    if (line.empty())
+        return;
+    spdlog::debug("sofia-sip: {}", line);
+    if (transport)
+        note_tport_log_line(line);
 }
 
 } // namespace
@@ -65,7 +71,7 @@ void init_sofia_once()
         // sofia logs to stderr through its own log levels: keep it quiet.
         su_log_set_level(nullptr, 0);
         for (su_log_t* log : {tport_log, nta_log, nua_log}) {
-            su_log_redirect(log, &sofia_log_to_spdlog, nullptr);
+            su_log_redirect(log, &sofia_log_to_spdlog, log == tport_log ? log : nullptr);
             su_log_set_level(log, 3);
         }
         _su_time = clock_rounded_up_to_ms;

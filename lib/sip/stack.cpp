@@ -22,6 +22,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <strings.h>
 #include <mutex>
 
 // sofia-sip's clock hook: called with every time it reads, free to adjust it.
@@ -37,6 +38,16 @@ int ticker_ready(SipStack*, su_wait_t*, su_wakeup_arg_t* ticker)
 std::string url_host(const std::string& host)
 {
     return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+// What nta binds a listener to. TLS as sips:, since this sofia-sip build
+// answers "Protocol not supported" to sip:...;transport=tls.
+std::string bind_url(const std::string& transport, const std::string& host, unsigned port)
+{
+    const std::string port_text = port ? std::to_string(port) : "*";
+    if (transport == "tls")
+        return fmt::format("sips:{}:{}", url_host(host), port_text);
+    return fmt::format("sip:{}:{};transport={}", url_host(host), port_text, transport);
 }
 
 } // namespace
@@ -74,13 +85,23 @@ SipStack::SipStack(const StackConfig& config) : config_(config)
     tcp.transport = "tcp";
     if (config.also_tcp)
         check_bindable(tcp);
+    StackConfig tls_listener = config;
+    tls_listener.transport = "tls";
+    tls_listener.host = config.tls_host;
+    tls_listener.port = config.tls_port;
+    if (!config.tls_host.empty())
+        check_bindable(tls_listener);
+    // sofia reads the TLS files when the transport is made: the copies go
+    // when the constructor ends.
+    std::unique_ptr<TlsDirectory> tls;
+    if (config.transport == "tls" || !config.tls_host.empty())
+        tls = std::make_unique<TlsDirectory>(config.tls);
     init_sofia_once();
     root_ = su_root_create(this);
     if (!root_)
         throw Failure(Outcome::local, "cannot create the SIP event loop");
 
-    const std::string port = config.port ? std::to_string(config.port) : "*";
-    const std::string bind = fmt::format("sip:{}:{};transport={}", url_host(config.host), port, config.transport);
+    const std::string bind = bind_url(config.transport, config.host, config.port);
     const auto t1x64 = static_cast<unsigned>(config.transaction_timeout * 1000);
     if (TraceWriter::instance().active())
         trace_ = std::make_unique<TraceTap>();
@@ -88,7 +109,8 @@ SipStack::SipStack(const StackConfig& config) : config_(config)
     agent_ = nta_agent_create(root_, URL_STRING_MAKE(bind.c_str()), nullptr, nullptr,
                               NTATAG_SIP_T1X64(t1x64 ? t1x64 : 1), NTATAG_SIP_T4(config.timer_k_ms), NTATAG_CLIENT_RPORT(1), NTATAG_UA(1),
                               NTATAG_UDP_MTU(65535), TAG_IF(trace_, TPTAG_DUMP(trace_ ? trace_->dump_path() : "")),
-                              TAG_END());
+                              TAG_IF(tls, TPTAG_CERTIFICATE(tls ? tls->path().c_str() : "")),
+                              TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(tls ? tls->policy() : 0)), TAG_END());
     if (!agent_) {
         const int error = errno;
         su_root_destroy(root_);
@@ -102,15 +124,27 @@ SipStack::SipStack(const StackConfig& config) : config_(config)
         local_port_ = static_cast<unsigned>(std::stoul(contact->m_url->url_port));
     if (config.also_tcp) {
         // The same port as UDP, as servers are found (RFC 3263: one port per host).
-        const std::string tcp_bind = fmt::format("sip:{}:{};transport=tcp", url_host(config.host), local_port_);
-        errno = 0;
-        if (nta_agent_add_tport(agent_, URL_STRING_MAKE(tcp_bind.c_str()), TAG_END()) != 0) {
-            const int error = errno;
-            nta_agent_destroy(agent_);
-            su_root_destroy(root_);
-            throw Failure(Outcome::local, fmt::format("cannot listen on tcp {}:{}: {}", config.host, local_port_,
-                                                      error ? std::strerror(error) : "unknown error"));
-        }
+        tcp.port = local_port_;
+        add_transport(tcp, nullptr);
+    }
+    if (!config.tls_host.empty()) {
+        add_transport(tls_listener, tls.get());
+        tls_port_ = config.tls_port;
+    }
+}
+
+// A further listener on the agent (servers: TCP beside UDP, TLS).
+void SipStack::add_transport(const StackConfig& listener, const TlsDirectory* tls)
+{
+    const std::string bind = bind_url(listener.transport, listener.host, listener.port);
+    errno = 0;
+    if (nta_agent_add_tport(agent_, URL_STRING_MAKE(bind.c_str()), TAG_IF(tls, TPTAG_CERTIFICATE(tls ? tls->path().c_str() : "")),
+                            TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(tls ? tls->policy() : 0)), TAG_END()) != 0) {
+        const int error = errno;
+        nta_agent_destroy(agent_);
+        su_root_destroy(root_);
+        throw Failure(Outcome::local, fmt::format("cannot listen on {} {}:{}: {}", listener.transport, listener.host,
+                                                  listener.port, error ? std::strerror(error) : "unknown error"));
     }
 }
 
@@ -131,6 +165,42 @@ std::string SipStack::contact_uri(const std::string& user) const
     if (config_.transport != "udp")
         uri += ";transport=" + config_.transport;
     return uri;
+}
+
+std::string SipStack::tls_uri(const std::string& user) const
+{
+    if (!tls_port_)
+        return {};
+    return fmt::format("sips:{}{}{}:{}", user, user.empty() ? "" : "@", url_host(config_.tls_host), tls_port_);
+}
+
+bool SipStack::names_us(const void* raw) const
+{
+    const auto* url = static_cast<const url_t*>(raw);
+    if (!url || !url->url_host)
+        return false;
+    const bool tls = wants_tls(url);
+    const unsigned port = url->url_port ? static_cast<unsigned>(std::atoi(url->url_port)) : tls ? 5061 : 5060;
+    if (tls)
+        return tls_port_ && url->url_host == config_.tls_host && port == tls_port_;
+    return url->url_host == local_host_ && port == local_port_;
+}
+
+bool arrived_over_tls(const sip_t* sip)
+{
+    return sip && sip->sip_via && sip->sip_via->v_protocol && strcasecmp(sip->sip_via->v_protocol, "SIP/2.0/TLS") == 0;
+}
+
+bool wants_tls(const void* raw)
+{
+    const auto* url = static_cast<const url_t*>(raw);
+    if (!url)
+        return false;
+    if (url->url_type == url_sips)
+        return true;
+    char transport[16] = "";
+    return url->url_params && url_param(url->url_params, "transport", transport, sizeof transport) > 0 &&
+           strcasecmp(transport, "tls") == 0;
 }
 
 void SipStack::run()

@@ -8,17 +8,22 @@
 #include <memory>
 #include <string>
 
+#include "sip/tls.hpp"
 #include "sip/trace_tap.hpp"
 
 struct su_root_s;
 struct nta_agent_s;
 struct su_timer_s;
+struct sip_s;
 
 namespace imsp2p::sip {
 
 struct StackConfig {
-    std::string transport = "udp"; // udp or tcp
+    std::string transport = "udp"; // udp, tcp or tls
     bool also_tcp = false;         // with udp: listen on TCP at the same port too (servers)
+    std::string tls_host;          // with udp/tcp: listen on TLS at this address too (servers); empty: no
+    unsigned tls_port = 0;         // its port
+    TlsOptions tls;                // for transport tls or tls_host: certificate, key, CA
     std::string host;              // local IP address to bind
     unsigned port = 0;             // 0: any free port
     double transaction_timeout = 32.0; // seconds: timer B/F (64*T1 by default)
@@ -46,19 +51,28 @@ public:
     // Where the agent listens, as put in Contact headers: host and port.
     const std::string& local_host() const { return local_host_; }
     unsigned local_port() const { return local_port_; }
+    unsigned tls_port() const { return tls_port_; } // the TLS listener's (tls_host), 0: none
     // sip:user@host:port;transport=… for this endpoint.
     std::string contact_uri(const std::string& user) const;
+    // sips:user@host:port for the TLS listener (tls_host), empty: none (sips: keeps a dialog on TLS, see proxy.cpp).
+    std::string tls_uri(const std::string& user) const;
+    // Whether a URI names one of our listeners (host and port, the default
+    // port by scheme and transport). `url` is a sofia url_t (an anonymous struct).
+    bool names_us(const void* url) const;
 
     void run();  // until stop()
     void stop();
     StackStats stats() const;
 
 private:
+    void add_transport(const StackConfig& listener, const TlsDirectory* tls);
+
     StackConfig config_;
     su_root_s* root_ = nullptr;
     nta_agent_s* agent_ = nullptr;
     std::string local_host_;
     unsigned local_port_ = 0;
+    unsigned tls_port_ = 0;
     std::unique_ptr<TraceTap> trace_; // --trace, --expect: sofia's transport dump
 };
 
@@ -97,6 +111,11 @@ private:
     int index_ = -1;
     std::function<void()> callback_;
 };
+
+// Whether a request came over TLS (its top Via), and whether a URI asks for
+// TLS (sips: or transport=tls).
+bool arrived_over_tls(const sip_s* sip);
+bool wants_tls(const void* url); // a sofia url_t
 
 // Throws Failure(local) naming the cause (e.g. "Address already in use") when
 // config.transport cannot bind config.host:config.port: sofia-sip loses the

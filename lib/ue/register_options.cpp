@@ -147,14 +147,9 @@ RegisterPlan plan_registration(const RegisterOptions& options)
     const sip::SipUri& next_hop = proxy_uri ? *proxy_uri : registrar_uri;
     plan.next_hop_display = next_hop.text;
 
-    std::string transport = options.transport;
-    if (transport.empty())
-        transport = next_hop.transport.empty() ? "udp" : next_hop.transport;
-    if (transport != "udp" && transport != "tcp")
-        usage(fmt::format("unknown transport '{}' (supported: udp, tcp)", transport));
-    if (!next_hop.transport.empty() && next_hop.transport != transport)
-        usage(fmt::format("--transport {} contradicts transport={} in {}", transport, next_hop.transport, next_hop.text));
+    const std::string transport = sip::resolve_transport(options.transport, next_hop, options.tls);
     plan.stack.transport = transport;
+    plan.stack.tls = options.tls;
     plan.stack.transaction_timeout = options.timeout;
     // A completed UDP transaction is kept for T4 (5 s) to absorb retransmitted
     // answers: at 4,000 registrations/s that holds 40,000 transactions (~440 MB).
@@ -172,7 +167,7 @@ RegisterPlan plan_registration(const RegisterOptions& options)
 
     // The next hop carries the transport so nta uses the one we bound.
     std::string hop = next_hop.text;
-    if (next_hop.transport.empty() && transport != "udp")
+    if (next_hop.transport.empty() && transport != "udp" && next_hop.scheme != "sips")
         hop += ";transport=" + transport;
     plan.params = params_for(self, options, registrar_uri.text, proxy_uri || transport != "udp" ? hop : "");
     if (self.auth == subscriber::AuthScheme::aka && !options.load) {

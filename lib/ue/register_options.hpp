@@ -24,7 +24,8 @@ struct RegisterOptions {
     std::string subscribers;   // CSV file
     std::string registrar;     // Request-URI
     std::string proxy;         // outbound proxy (P-CSCF)
-    std::string transport;     // empty: from the proxy/registrar URI, else udp
+    std::string transport;     // empty: from the proxy/registrar URI (sips: tls), else udp
+    sip::TlsOptions tls;       // --tls-ca, --tls-cert, --tls-key, --insecure
     std::string local;         // ADDR or ADDR:PORT or [V6]:PORT
     std::string contact;       // explicit contact URI
     std::string instance_id;

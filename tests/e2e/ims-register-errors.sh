@@ -68,11 +68,11 @@ expect_stderr_line "--subscribers needs --impi ID" "missing --impi message"
 
 run "$reg" --impu sip:alice@ims.test --password pw --transport sctp
 expect_exit 2 "unknown transport"
-expect_stderr_line "--transport: sctp not in \{udp,tcp\}" "unknown transport message"
+expect_stderr_line "--transport: sctp not in \{udp,tcp,tls\}" "unknown transport message"
 
 run "$reg" --impu sip:alice@ims.test --password pw --proxy 'sip:127.0.12.98;transport=sctp'
 expect_exit 2 "unknown transport in the proxy URI"
-expect_stderr_line "unknown transport 'sctp' \(supported: udp, tcp\)" "unknown transport in URI message"
+expect_stderr_line "unknown transport 'sctp' \(supported: udp, tcp, tls\)" "unknown transport in URI message"
 
 run "$reg" --impu sip:alice@ims.test --password pw --local 127.0.12.300
 expect_exit 2 "local address that is not an IP address"

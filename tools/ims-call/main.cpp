@@ -1,5 +1,6 @@
 // ims-call: IMS UE sessions — originate and answer calls with SDP and RTP, send MESSAGEs.
 #include "call/call_command.hpp"
+#include "cli/tls_options.hpp"
 #include "cli/tool.hpp"
 #include "sip/trace_option.hpp"
 #include "verdict/expect_option.hpp"
@@ -60,6 +61,9 @@ int main(int argc, char** argv)
     auto* answer = app.add_option_group("Answer mode", "Answer calls (UAS)");
     answer->add_option("--listen", o.listen, "Receive calls and MESSAGEs on ADDRESS[:PORT] (default port 5060)")
         ->type_name("ADDR");
+    answer->add_option("--tls-listen", o.tls_listen,
+                       "Also receive calls over TLS (sips:) on ADDRESS[:PORT] (port default: 5061); needs --tls-cert and --tls-key")
+        ->type_name("ADDR");
     answer->add_flag("--answer", o.answer, "Answer calls (200 OK) after --answer-delay; without it and --reject: ring only");
     answer->add_option("--answer-delay", o.answer_delay, "Seconds of ringing before answering")
         ->type_name("SECONDS")
@@ -72,6 +76,7 @@ int main(int argc, char** argv)
         ->check(cli::positive());
     answer->add_flag("--echo", o.echo, "Send the received audio back instead of a tone");
 
+    cli::add_tls_options(tool, o.tls, "Our certificate (PEM): the server certificate of --tls-listen, else a client certificate");
     auto* media = app.add_option_group("Media", "RTP");
     tool.choices(media->add_option("--media", o.media, "tone: send a G.711 tone and receive; none: signalling only")
                      ->type_name("MODE")

@@ -1,4 +1,5 @@
 // ims-register: IMS UE registration (Gm) — register, refresh, deregister, load.
+#include "cli/tls_options.hpp"
 #include "cli/tool.hpp"
 #include "sip/trace_option.hpp"
 #include "verdict/expect_option.hpp"
@@ -29,9 +30,9 @@ int main(int argc, char** argv)
         ->type_name("URI");
     app.add_option("--proxy", o.proxy, "Outbound proxy (P-CSCF) to send through; default: the registrar itself")
         ->type_name("URI");
-    tool.choices(app.add_option("--transport", o.transport, "SIP transport (default: the proxy URI's, else udp)")
+    tool.choices(app.add_option("--transport", o.transport, "SIP transport (default: the proxy URI's; tls for sips:, else udp)")
                      ->type_name("PROTO"),
-                 {"udp", "tcp"});
+                 {"udp", "tcp", "tls"});
     app.add_option("--local", o.local, "Local ADDRESS[:PORT] to bind (default: the address that reaches the proxy)")
         ->type_name("ADDR");
     app.add_option("--contact", o.contact, "Contact URI to register instead of sip:USER@LOCAL-ADDRESS:PORT")
@@ -50,6 +51,7 @@ int main(int argc, char** argv)
                  "With --keep: subscribe to the reg event package and exit 1 when the network deregisters");
     app.add_flag("--no-initial-auth", o.no_initial_authorization,
                  "Send the first REGISTER without the IMS empty Authorization header");
+    cli::add_tls_options(tool, o.tls, "Client certificate (PEM) to present when the server asks for one");
     auto* sec = app.add_option_group("sec-agree", "Security mechanism agreement with the P-CSCF (RFC 3329, TS 33.203)");
     sec->add_flag("--sec-agree", o.sec_agree,
                   "Negotiate ipsec-3gpp (Security-Client/Server/Verify), derive the ESP keys from IK and CK, install the SAs");

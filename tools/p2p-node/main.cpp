@@ -1,5 +1,6 @@
 // p2p-node: an IMS core node — S-CSCF registrar with the subscriber data (HSS
 // role) and the reg event notifier; `deregister` drives a running node.
+#include "cli/tls_options.hpp"
 #include "cli/tool.hpp"
 #include "core/ca_command.hpp"
 #include "core/node_command.hpp"
@@ -36,6 +37,10 @@ int main(int argc, char** argv)
                  {"md5", "sha-256"});
     tool.choices(app.add_option("--transport", o.transport, "SIP transports to serve")->type_name("PROTO")->capture_default_str(),
                  {"udp", "tcp", "both"});
+    app.add_option("--tls-listen", o.tls_listen,
+                   "Also serve SIP over TLS (sips:) on ADDRESS[:PORT] (port default: 5061); needs --tls-cert and --tls-key")
+        ->type_name("ADDR");
+    cli::add_tls_options(tool, o.tls, "Server certificate (PEM, may carry its chain) for --tls-listen");
     app.add_option("--max-expires", o.max_expires, "Longest registration granted, in seconds")
         ->type_name("SECONDS")
         ->check(CLI::Range(1u, 4294967u))
