@@ -12,6 +12,8 @@ find_package(OpenSSL REQUIRED)
 pkg_check_modules(SOFIA REQUIRED IMPORTED_TARGET sofia-sip-ua)
 pkg_check_modules(PCAP REQUIRED IMPORTED_TARGET libpcap)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+# Boost.Beast and Boost.Asio (header-only): the licence server's HTTP front.
+find_package(Boost 1.74 CONFIG REQUIRED)
 
 # OpenDHT's CMake config refers to targets it never creates: make them first.
 # msgpack-c (C) and msgpack-cxx (C++) both install a msgpack-config.cmake; OpenDHT needs the C++ one.

@@ -15,7 +15,7 @@ complete -c license-server -l cert -r -F -d 'TLS certificate chain (PEM) serve H
 complete -c license-server -l key -r -F -d 'TLS private key (PEM) of --cert'
 complete -c license-server -l digest-algorithm -x -a 'md5 sha-256' -d 'Digest for md5 subscribers sha-256 (offered before MD5) or md5 only'
 complete -c license-server -l ind -x -d 'This servers IND for AKA sequence numbers (distinct from the core nodes)'
-complete -c license-server -l threads -x -d 'Connections served at once (one thread each)'
+complete -c license-server -l threads -x -d 'Threads serving HTTP, each any number of connections (0 one per CPU)'
 complete -c license-server -l max-body -x -d 'Largest request body accepted, in bytes (larger 413)'
 complete -c license-server -l nonce-lifetime -x -d 'Seconds a Digest nonce may be reused (with a rising nc)'
 complete -c license-server -l max-failures -x -d 'Failed attempts per identity in 60 s before it is refused (429) for 60 s'

@@ -25,6 +25,11 @@ CdrWriter::CdrWriter(const std::filesystem::path& path, std::size_t max_batch, b
 
 CdrWriter::~CdrWriter()
 {
+    close();
+}
+
+void CdrWriter::close()
+{
     {
         std::lock_guard lock(mutex_);
         stopping_ = true;
@@ -34,19 +39,26 @@ CdrWriter::~CdrWriter()
         thread_.join();
 }
 
-std::future<Charge> CdrWriter::submit(std::vector<Grant> grants)
+void CdrWriter::submit(std::vector<Grant> grants, Done done)
 {
-    Item item{std::move(grants), {}};
-    auto future = item.promise.get_future();
     {
         std::lock_guard lock(mutex_);
-        if (stopping_) {
-            item.promise.set_value(Charge::error);
-            return future;
+        if (!stopping_) {
+            queue_.push_back(Item{std::move(grants), std::move(done)});
+            done = nullptr;
         }
-        queue_.push_back(std::move(item));
     }
-    wake_.notify_one();
+    if (done)
+        done(Charge::error);
+    else
+        wake_.notify_one();
+}
+
+std::future<Charge> CdrWriter::submit(std::vector<Grant> grants)
+{
+    auto promise = std::make_shared<std::promise<Charge>>();
+    auto future = promise->get_future();
+    submit(std::move(grants), [promise](Charge charge) { promise->set_value(charge); });
     return future;
 }
 
@@ -166,7 +178,7 @@ void CdrWriter::loop(const std::filesystem::path& path)
             rows_ += inserted;
         }
         for (size_t i = 0; i < batch.size(); ++i)
-            batch[i].promise.set_value(results[i]);
+            batch[i].done(results[i]);
         batch.clear();
     }
 }

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <string>
@@ -38,8 +39,16 @@ public:
 
     // The grants of one request, charged all or nothing: the result is
     // charged (each grant new or a duplicate), or the first refusal, and
-    // then none of them is charged.
-    std::future<Charge> submit(std::vector<Grant> grants);
+    // then none of them is charged. `done` runs on the writer thread once
+    // the batch is committed (or failed): keep it short, post real work on.
+    using Done = std::function<void(Charge)>;
+    void submit(std::vector<Grant> grants, Done done);
+    std::future<Charge> submit(std::vector<Grant> grants); // the same, waited for
+
+    // Charges what is queued, then stops: later submits get Charge::error.
+    // The destructor calls it; call it sooner when `done` callbacks use
+    // something that dies first.
+    void close();
 
     std::uint64_t batches() const;
     std::uint64_t rows() const;
@@ -47,7 +56,7 @@ public:
 private:
     struct Item {
         std::vector<Grant> grants;
-        std::promise<Charge> promise;
+        Done done;
     };
     void loop(const std::filesystem::path& path);
 

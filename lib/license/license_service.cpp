@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <future>
 
 namespace imsp2p::license {
 namespace {
@@ -54,14 +55,22 @@ LicenseService::LicenseService(HttpAuthenticator& auth, LicenseDb& db, CdrWriter
 
 Reply LicenseService::handle(const Request& request)
 {
+    std::promise<Reply> answer;
+    auto reply = answer.get_future();
+    handle(request, [&answer](Reply r) { answer.set_value(std::move(r)); });
+    return reply.get();
+}
+
+void LicenseService::handle(const Request& request, Done done)
+{
     const bool is_license = request.target == "/license";
     const bool is_deposit = request.target.starts_with("/keys/");
     if (!is_license && !is_deposit)
-        return error_reply(404, "not_found", "no such resource: POST /license or PUT /keys/KID");
+        return done(error_reply(404, "not_found", "no such resource: POST /license or PUT /keys/KID"));
     if ((is_license && request.method != "POST") || (is_deposit && request.method != "PUT")) {
         auto reply = error_reply(405, "method_not_allowed", fmt::format("{} takes {}", request.target, is_license ? "POST" : "PUT"));
         reply.headers.emplace_back("Allow", is_license ? "POST" : "PUT");
-        return reply;
+        return done(std::move(reply));
     }
     const auto verdict = auth_.check(request.authorization, request.method, request.target, request.source);
     switch (verdict.kind) {
@@ -72,11 +81,11 @@ Reply LicenseService::handle(const Request& request)
         auto reply = error_reply(401, "unauthorized", "authenticate with HTTP Digest (" + verdict.reason + ")");
         for (const auto& value : verdict.challenges)
             reply.headers.emplace_back("WWW-Authenticate", value);
-        return reply;
+        return done(std::move(reply));
     }
     case AuthResult::Kind::bad_request:
         ++stats_.refused;
-        return error_reply(400, "bad_credentials", "unreadable Authorization header: " + verdict.reason);
+        return done(error_reply(400, "bad_credentials", "unreadable Authorization header: " + verdict.reason));
     case AuthResult::Kind::throttled: {
         ++stats_.refused;
         auto reply = error_reply(429, "too_many_failures",
@@ -84,19 +93,40 @@ Reply LicenseService::handle(const Request& request)
                                              verdict.address_throttled ? "from this address" : "for this identity",
                                              verdict.retry_after_s));
         reply.headers.emplace_back("Retry-After", std::to_string(verdict.retry_after_s));
-        return reply;
+        return done(std::move(reply));
     }
     }
-    Reply reply = is_license ? license(request, verdict.impi) : deposit(request, verdict.impi, request.target.substr(6));
-    if (reply.status == 200 && is_license)
-        ++stats_.granted;
-    else if (reply.status >= 400)
-        ++stats_.refused;
-    spdlog::info("{} {} by {} ({}): {}", request.method, request.target, verdict.impi, verdict.algorithm, reply.status);
-    return reply;
+    // Counted and logged when answered, which for a licence is after its charge.
+    Done conclude = [this, is_license, method = request.method, target = request.target, impi = verdict.impi,
+                     algorithm = verdict.algorithm, done = std::move(done)](Reply reply) {
+        if (reply.status == 200 && is_license)
+            ++stats_.granted;
+        else if (reply.status >= 400)
+            ++stats_.refused;
+        spdlog::info("{} {} by {} ({}): {}", method, target, impi, algorithm, reply.status);
+        done(std::move(reply));
+    };
+    if (is_license)
+        license(request, verdict.impi, std::move(conclude));
+    else
+        conclude(deposit(request, verdict.impi, request.target.substr(6)));
 }
 
-Reply LicenseService::license(const Request& request, const std::string& impi)
+void LicenseService::license(const Request& request, const std::string& impi, Done done)
+{
+    auto wanted = prepare(request, impi);
+    if (auto* refusal = std::get_if<Reply>(&wanted))
+        return done(std::move(*refusal));
+    // Charge: answered once the batch holding these CDRs is on disk, from the
+    // writer's thread (`done` posts the reply back to its connection).
+    std::vector<Grant> grants;
+    for (const auto& w : std::get<Wanted>(wanted))
+        grants.push_back(w.grant);
+    cdrs_.submit(std::move(grants), [wanted = std::get<Wanted>(std::move(wanted)), impi, request_id = request.request_id,
+                                     done = std::move(done)](Charge charge) { done(charged_reply(charge, wanted, impi, request_id)); });
+}
+
+std::variant<LicenseService::Wanted, Reply> LicenseService::prepare(const Request& request, const std::string& impi)
 {
     const auto body = nlohmann::json::parse(request.body, nullptr, false);
     if (body.is_discarded() || !body.is_object())
@@ -112,11 +142,7 @@ Reply LicenseService::license(const Request& request, const std::string& impi)
     else if (!valid_request_id(request_id))
         return error_reply(400, "bad_request", "Request-Id must be 1 to 128 letters, digits or ._~:-");
 
-    struct Wanted {
-        std::string kid, key;
-        Grant grant;
-    };
-    std::vector<Wanted> wanted;
+    Wanted wanted;
     {
         const auto db = readers_.take();
         const auto account = db->find_account(impi);
@@ -145,12 +171,11 @@ Reply LicenseService::license(const Request& request, const std::string& impi)
             wanted.push_back({kid_bytes, *key, std::move(grant)});
         }
     }
+    return wanted;
+}
 
-    // Charge: the future completes once the batch holding these CDRs is on disk.
-    std::vector<Grant> grants;
-    for (const auto& w : wanted)
-        grants.push_back(w.grant);
-    const Charge charge = cdrs_.submit(std::move(grants)).get();
+Reply LicenseService::charged_reply(Charge charge, const Wanted& wanted, const std::string& impi, const std::string& request_id)
+{
     std::optional<Reply> refusal;
     switch (charge) {
     case Charge::charged: break;
@@ -173,6 +198,8 @@ Reply LicenseService::license(const Request& request, const std::string& impi)
         refusal->headers.emplace_back("Retry-After", "1");
         break;
     }
+    if (refusal)
+        return *refusal;
     std::vector<swarm::LicenseKey> keys;
     for (const auto& w : wanted) {
         swarm::LicenseKey key;
@@ -180,8 +207,6 @@ Reply LicenseService::license(const Request& request, const std::string& impi)
         std::copy(w.key.begin(), w.key.end(), key.key.begin());
         keys.push_back(key);
     }
-    if (refusal)
-        return *refusal;
     Reply reply;
     reply.status = 200;
     reply.body = swarm::license_json(keys);

@@ -1,5 +1,5 @@
-// What the licence server answers, without HTTP plumbing (the httplib
-// server in server_command.cpp only copies requests in and replies out), so
+// What the licence server answers, without HTTP plumbing (the HTTP front,
+// http_front.hpp, only copies requests in and replies out), so
 // unit tests can drive it directly.
 //   POST /license      W3C Clear Key request -> Clear Key JWK set (DESIGN.md §4)
 //   PUT  /keys/KIDHEX  a publisher deposits a content key and its policy
@@ -13,9 +13,11 @@
 #include "license/license_db.hpp"
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace imsp2p::license {
@@ -41,11 +43,22 @@ class LicenseService {
 public:
     LicenseService(HttpAuthenticator& auth, LicenseDb& db, CdrWriter& cdrs, const MasterKey& master);
 
-    Reply handle(const Request& request);
+    // `done` gets the reply: at once for refusals, from the CDR writer's
+    // thread after the group commit for a licence.
+    using Done = std::function<void(Reply)>;
+    void handle(const Request& request, Done done);
+    Reply handle(const Request& request); // the same, waited for
     const ServiceStats& stats() const { return stats_; }
 
 private:
-    Reply license(const Request& request, const std::string& impi);
+    struct Item {
+        std::string kid, key; // bytes
+        Grant grant;
+    };
+    using Wanted = std::vector<Item>;
+    void license(const Request& request, const std::string& impi, Done done);
+    std::variant<Wanted, Reply> prepare(const Request& request, const std::string& impi); // a refusal, or what to charge
+    static Reply charged_reply(Charge charge, const Wanted& wanted, const std::string& impi, const std::string& request_id);
     Reply deposit(const Request& request, const std::string& impi, const std::string& kid_hex);
 
     HttpAuthenticator& auth_;

@@ -3,6 +3,7 @@
 #include "hss/subscriber_store.hpp"
 #include "license/cdr_writer.hpp"
 #include "license/http_auth.hpp"
+#include "license/http_front.hpp"
 #include "license/key_wrap.hpp"
 #include "license/license_db.hpp"
 #include "license/license_service.hpp"
@@ -11,17 +12,14 @@
 #include "util/hex.hpp"
 
 #include <fmt/format.h>
-#include <httplib.h>
 #include <spdlog/spdlog.h>
 
 #include <arpa/inet.h>
-#include <sys/socket.h>
 #include <pthread.h>
 #include <signal.h>
 
-#include <cerrno>
+#include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
@@ -47,7 +45,7 @@ fs::path state_dir_of(const std::string& dir, const char* what)
 }
 
 // SIGINT/SIGTERM stop the server from a thread of their own (sigwait), so
-// that no handler runs on an httplib thread.
+// that no handler runs on an io thread.
 class StopOnSignal {
 public:
     // Call before any thread starts: threads inherit the mask, so that only
@@ -62,12 +60,12 @@ public:
         pthread_sigmask(SIG_BLOCK, &set, nullptr);
         return set;
     }
-    StopOnSignal(httplib::Server& server, sigset_t set)
+    StopOnSignal(HttpFront& front, sigset_t set)
     {
-        thread_ = std::thread([&server, set] {
+        thread_ = std::thread([&front, set] {
             int signal = 0;
             sigwait(&set, &signal);
-            server.stop();
+            front.stop();
         });
     }
     ~StopOnSignal()
@@ -131,73 +129,17 @@ Outcome run_server(const ServerOptions& o, cli::Output& out)
     HttpAuthenticator auth(store, auth_config);
     LicenseService service(auth, db, cdrs, master);
 
-    std::unique_ptr<httplib::Server> server;
-    if (o.cert.empty()) {
-        server = std::make_unique<httplib::Server>();
-    } else {
-        auto tls = std::make_unique<httplib::SSLServer>(o.cert.c_str(), o.key.c_str());
-        if (!tls->is_valid())
-            throw Failure(Outcome::usage, fmt::format("cannot use --cert {} with --key {}: not a matching PEM certificate "
-                                                      "and private key",
-                                                      o.cert, o.key));
-        server = std::move(tls);
-    }
-    // One thread per keep-alive connection in cpp-httplib: the pool bounds
-    // how many clients are served at once, and so how big a CDR batch gets.
-    const unsigned threads = o.threads;
-    server->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-    server->set_payload_max_length(o.max_body);
-    // httplib writes headers and body in two sends: without TCP_NODELAY,
-    // Nagle and the client's delayed ACK hold every answer ~40 ms.
-    server->set_tcp_nodelay(true);
-    server->set_keep_alive_max_count(100'000);
-    // Idle or slow clients hold a thread each: let them go soon.
-    server->set_keep_alive_timeout(5);
-    server->set_read_timeout(5);
-    auto handler = [&service](const httplib::Request& req, httplib::Response& res) {
-        Request request{req.method, req.target, req.body, req.get_header_value("Authorization"),
-                        req.get_header_value("Request-Id"), req.remote_addr};
-        Reply reply;
-        try {
-            reply = service.handle(request);
-        } catch (const std::exception& error) {
-            // A database failure, say: refuse this request, keep serving.
-            spdlog::error("{} {}: {}", req.method, req.path, error.what());
-            reply = error_reply(500, "internal_error", "the request could not be served");
-        }
-        res.status = reply.status;
-        for (const auto& [name, value] : reply.headers)
-            res.headers.emplace(name, value);
-        res.set_content(reply.body, "application/json");
-    };
-    server->Post(".*", handler);
-    server->Put(".*", handler);
-    server->Get(".*", handler);
-    server->Delete(".*", handler);
-    // httplib's own refusals (oversized or unreadable requests) get our JSON error body too.
-    server->set_error_handler([max_body = o.max_body](const httplib::Request&, httplib::Response& res) {
-        if (!res.body.empty())
-            return;
-        const auto reply = res.status == 413 ? error_reply(413, "body_too_large", fmt::format("the body exceeds {} bytes", max_body))
-                                             : error_reply(res.status, "bad_request", "the request cannot be read");
-        res.set_content(reply.body, "application/json");
+    FrontOptions front_options;
+    front_options.host = where.host;
+    front_options.port = port;
+    front_options.cert = o.cert;
+    front_options.key = o.key;
+    front_options.threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+    front_options.max_body = o.max_body;
+    HttpFront front(front_options, [&service](Request request, LicenseService::Done done) {
+        service.handle(request, std::move(done));
     });
-
-    // cpp-httplib listens with a backlog of 5: a burst of new connections
-    // (a load client opening 100 at once) then has SYNs dropped and waits
-    // ~1 s for their retransmission. Keep the listening socket's descriptor
-    // and listen again on it with a deep queue (Linux updates the backlog).
-    int listening_socket = -1;
-    server->set_socket_options([&listening_socket](socket_t sock) {
-        httplib::default_socket_options(sock);
-        listening_socket = sock;
-    });
-    StopOnSignal stopper(*server, stop_signals);
-    if (!server->bind_to_port(where.host, static_cast<int>(port)))
-        throw Failure(Outcome::local, fmt::format("cannot listen on {}:{}: {}", where.host, port,
-                                                  errno ? std::strerror(errno) : "bind failed"));
-    if (listening_socket >= 0 && ::listen(listening_socket, SOMAXCONN) != 0)
-        spdlog::warn("cannot deepen the listen queue: {}", std::strerror(errno));
+    StopOnSignal stopper(front, stop_signals);
     const std::string scheme = o.cert.empty() ? "http" : "https";
     const std::string url = fmt::format("{}://{}:{}", scheme, where.host.find(':') != std::string::npos
                                                                   ? "[" + where.host + "]" : where.host, port);
@@ -206,7 +148,10 @@ Outcome run_server(const ServerOptions& o, cli::Output& out)
                {"subscribers", rows.size()}, {"realm", o.domain}},
               fmt::format("serving licences at {}/license (realm {})", url, o.domain));
     out.flush();
-    server->listen_after_bind();
+    front.run();
+    // Grants still being charged: committed now, their replies dropped with
+    // the connections (a client retries with its request id, charged once).
+    cdrs.close();
     const auto& stats = service.stats();
     out.event("stopped",
               {{"granted", stats.granted.load()}, {"refused", stats.refused.load()}, {"challenged", stats.challenged.load()},

@@ -20,7 +20,7 @@ struct ServerOptions {
     std::string cert, key;                 // TLS; both or neither
     std::string digest_algorithm = "sha-256"; // md5: MD5 only; sha-256: SHA-256 offered before MD5
     unsigned ind = 0;
-    unsigned threads = 64;
+    unsigned threads = 0; // io threads; 0: one per CPU
     std::size_t max_body = 16384;
     double nonce_lifetime = 300;
     unsigned max_failures = 5;

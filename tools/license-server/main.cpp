@@ -33,9 +33,9 @@ int main(int argc, char** argv)
         ->type_name("N")
         ->check(CLI::Range(0u, 31u))
         ->capture_default_str();
-    app.add_option("--threads", o.threads, "Connections served at once (one thread each)")
+    app.add_option("--threads", o.threads, "Threads serving HTTP, each any number of connections (0: one per CPU)")
         ->type_name("N")
-        ->check(CLI::Range(1u, 4096u))
+        ->check(CLI::Range(0u, 256u))
         ->capture_default_str();
     app.add_option("--max-body", o.max_body, "Largest request body accepted, in bytes (larger: 413)")
         ->type_name("BYTES")
