@@ -37,6 +37,11 @@ std::unique_ptr<UserAgent> make_user_agent(const CallPlan& plan, const CallOptio
 
 std::string auth_answer(const CallPlan& plan, const sip_t* challenge, int attempts)
 {
+    return auth_answer(Caller{plan.impu, plan.impi, plan.password}, challenge, attempts);
+}
+
+std::string auth_answer(const Caller& plan, const sip_t* challenge, int attempts)
+{
     std::string scheme, algorithm;
     bool stale = false;
     const std::string realm = challenge_realm(challenge, scheme, algorithm, stale);

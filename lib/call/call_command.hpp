@@ -27,6 +27,7 @@ UaConfig ua_config(const CallPlan& plan, const CallOptions& options);
 std::unique_ptr<UserAgent> make_user_agent(const CallPlan& plan, const CallOptions& options);
 // "Digest:"realm":user:password" for NUTAG_AUTH, or a Failure(auth) explaining why not.
 std::string auth_answer(const CallPlan& plan, const sip_t* challenge, int attempts);
+std::string auth_answer(const Caller& caller, const sip_t* challenge, int attempts);
 // Route header value for the preloaded route, empty when none.
 std::string route_header(const CallPlan& plan);
 

@@ -26,11 +26,15 @@ struct CallOptions {
     double ring_timeout = 30;
     double timeout = 5;        // for a first answer to a request
     std::string message;       // --message TEXT: a MESSAGE instead of a call
+    unsigned max_redirects = 3; // 3xx followed at most this often (0: reported as a failure)
+    std::string redirect;      // answer mode: 302 to this Contact
     bool rel100 = false;       // --100rel: Require: 100rel (caller), reliable 180 (answerer)
     // Load mode (count > 0).
     unsigned count = 0;
     double rate = 0;           // calls started per second, 0: as fast as concurrency allows
-    unsigned concurrency = 0;  // calls in progress at most, 0: 1000
+    unsigned concurrency = 0;  // calls in progress at most, 0: rate × (hold + 2 s), at least 1000
+    double run_time = 0;       // --run-time: start calls for this long (instead of, or besides, --count)
+    double stats_interval = 0; // --stats-interval: a load_stats line this often, 0: none
     // Answer.
     std::string listen;        // ADDR[:PORT]
     bool answer = false;
@@ -44,10 +48,15 @@ struct CallOptions {
     unsigned tone_hz = 440;
 };
 
+// One caller of load mode (a row of the subscriber file).
+struct Caller {
+    std::string impu, impi, password;
+};
+
 // Everything a run needs, checked.
 struct CallPlan {
     enum class Mode { call, message, answer, load } mode = Mode::call;
-    std::string target;
+    std::string target;         // empty in load mode with callers_from_file: the callees are the rows too
     std::string impu;           // From; empty in answer mode without identity
     std::string impi, password; // Digest credentials; empty: none
     std::string preferred_identity;
@@ -57,6 +66,8 @@ struct CallPlan {
     unsigned port = 0;          // 0: any
     bool port_from_registration = false; // fall back to any port if it is taken
     std::string contact_user;
+    bool callers_from_file = false; // load mode: callers (and callees) are the subscriber file's rows
+    std::vector<Caller> callers;
     std::string user_agent;
 };
 
