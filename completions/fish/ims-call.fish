@@ -10,6 +10,7 @@ complete -c ims-call -l impu -x -d 'Our public user identity (From), e.g. sipali
 complete -c ims-call -l impi -x -d 'Private identity, the Digest username (default user@domain of the IMPU)'
 complete -c ims-call -l password -x -d 'Digest password (prefer --subscribers it stays out of ps)'
 complete -c ims-call -l subscribers -r -F -d 'Subscriber CSV (impi,impus,auth,password,...) to take credentials from'
+complete -c ims-call -l usim-state -r -F -d 'SEQ_MS file of an aka subscribers USIM (default the one ims-register keeps for the IMPI)'
 complete -c ims-call -l registration -r -F -d 'The JSON output of ims-register (- for stdin) identity, local address, Service-Route, P-Associated-URI'
 complete -c ims-call -l preferred-identity -x -d 'P-Preferred-Identity (default the first P-Associated-URI, else the IMPU)'
 complete -c ims-call -l proxy -x -d 'Outbound proxy (P-CSCF) every request is sent to'

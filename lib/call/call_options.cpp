@@ -7,6 +7,7 @@
 #include "sip/uri.hpp"
 #include "subscriber/subscriber.hpp"
 #include "ue/register_command.hpp"
+#include "ue/usim_state.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -133,8 +134,13 @@ CallPlan plan_call(const CallOptions& o)
         const auto* row = subscriber::find_subscriber(rows, impi);
         if (!row)
             usage(fmt::format("no subscriber '{}' in {}", impi, o.subscribers));
-        if (row->auth != subscriber::AuthScheme::md5)
-            usage(fmt::format("subscriber '{}' uses AKA: ims-call answers Digest MD5 challenges only", impi));
+        if (row->auth == subscriber::AuthScheme::aka) {
+            if (plan.mode == CallPlan::Mode::load)
+                usage(fmt::format("subscriber '{}' uses AKA: load mode answers Digest MD5 challenges only", impi));
+            plan.usim_state = o.usim_state.empty() ? ue::default_usim_state_path(row->impi)
+                                                   : std::optional<std::filesystem::path>(o.usim_state);
+            plan.usim = ue::make_usim(*row, plan.usim_state);
+        }
         plan.impi = row->impi;
         plan.password = row->password;
         if (plan.impu.empty() && !row->impus.empty())

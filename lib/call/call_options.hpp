@@ -4,9 +4,15 @@
 
 #include "ue/core_discovery.hpp"
 
+#include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+namespace imsp2p::aka {
+class Usim;
+}
 
 namespace imsp2p::call {
 
@@ -14,6 +20,7 @@ struct CallOptions {
     std::string target;        // sip:bob@ims.test (originate, message)
     // Identity and credentials (as ims-register takes them).
     std::string impu, impi, password, subscribers;
+    std::string usim_state;    // --usim-state: SEQ_MS file of an aka row (default: ims-register's)
     std::string registration;  // ims-register --json output: FILE or "-"
     std::string preferred_identity;
     // Where requests go.
@@ -59,6 +66,8 @@ struct CallPlan {
     std::string target;         // empty in load mode with callers_from_file: the callees are the rows too
     std::string impu;           // From; empty in answer mode without identity
     std::string impi, password; // Digest credentials; empty: none
+    std::shared_ptr<aka::Usim> usim; // an aka row's USIM (AKA challenges), else null
+    std::optional<std::filesystem::path> usim_state; // its SEQ_MS, shared with ims-register
     std::string preferred_identity;
     std::string proxy;          // outbound proxy (P-CSCF)
     std::vector<std::string> route; // preloaded Route (Service-Route of the registration)

@@ -92,13 +92,17 @@ Outcome run_originate(const CallPlan& plan, const CallOptions& options, cli::Out
     };
 
     std::vector<nua_handle_t*> done_handles; // handles of redirected INVITEs, destroyed at the end
-    auto invite = [&](const std::string& uri) {
+    std::string request_uri = plan.target; // where the current INVITE goes (a redirection's Contact)
+    AuthState own_auth;
+    auto invite = [&](const std::string& uri, const std::string& authorization = {}) {
+        request_uri = uri;
         leg.handle = nua_handle(ua->nua(), &leg, NUTAG_URL(uri.c_str()), SIPTAG_TO_STR(plan.target.c_str()),
                                 TAG_IF(!route.empty(), NUTAG_INITIAL_ROUTE_STR(route.c_str())),
                                 // nua's restarts: its own 302/305 redirections and a Digest answer
                                 NUTAG_RETRY_COUNT(options.max_redirects + 2), TAG_END());
         nua_invite(leg.handle, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(offer.c_str()),
-                   SIPTAG_HEADER_STR(ppi.c_str()), TAG_IF(options.rel100, SIPTAG_REQUIRE_STR("100rel")), TAG_END());
+                   SIPTAG_HEADER_STR(ppi.c_str()), TAG_IF(!authorization.empty(), SIPTAG_HEADER_STR(authorization.c_str())),
+                   TAG_IF(options.rel100, SIPTAG_REQUIRE_STR("100rel")), TAG_END());
     };
     // A 3xx (RFC 3261 8.1.3.4) is followed to its first Contact, To unchanged,
     // at most --max-redirects times and never to a URI already tried. nua
@@ -166,6 +170,13 @@ Outcome run_originate(const CallPlan& plan, const CallOptions& options, cli::Out
             }
             if (e.status == 401 || e.status == 407) {
                 try {
+                    // AKA or SHA-256: a new INVITE carrying our own answer.
+                    if (const auto authorization = own_authorization(plan, e.sip, "INVITE", request_uri, own_auth)) {
+                        ++leg.auth_attempts;
+                        done_handles.push_back(leg.handle);
+                        invite(request_uri, *authorization);
+                        return;
+                    }
                     const std::string credentials = auth_answer(plan, e.sip, leg.auth_attempts++);
                     nua_authenticate(leg.handle, NUTAG_AUTH(credentials.c_str()), TAG_END());
                     return;
@@ -198,6 +209,10 @@ Outcome run_originate(const CallPlan& plan, const CallOptions& options, cli::Out
             // 2xx: nua has sent the ACK (NUTAG_AUTOACK).
             if (leg.answered_at)
                 return;
+            if (leg.cancelled && leg.outcome != Outcome::ok) { // a redirection we refused, answered before our CANCEL
+                hang_up("refused redirection answered");
+                return;
+            }
             leg.answered_at = Leg::Clock::now();
             leg.status = e.status;
             leg.reason = e.phrase ? e.phrase : "";

@@ -20,6 +20,9 @@ int main(int argc, char** argv)
         ->type_name("SECRET");
     app.add_option("--subscribers", o.subscribers, "Subscriber CSV (impi,impus,auth,password,...) to take credentials from")
         ->type_name("FILE");
+    app.add_option("--usim-state", o.usim_state,
+                   "SEQ_MS file of an aka subscriber's USIM (default: the one ims-register keeps for the IMPI)")
+        ->type_name("FILE");
     app.add_option("--registration", o.registration,
                    "The JSON output of ims-register (- for stdin): identity, local address, Service-Route, P-Associated-URI")
         ->type_name("FILE");
