@@ -96,6 +96,14 @@ Outcome run_answer(const CallPlan& plan, const CallOptions& options, cli::Output
                 leg.identity = unknown_header(e.sip, "P-Preferred-Identity");
             legs[e.handle] = std::move(owned);
             nua_handle_bind(e.handle, &leg);
+            if (!options.redirect.empty()) {
+                leg.status = 302;
+                leg.reason = "Moved Temporarily";
+                leg.ended_by = "redirect";
+                leg.fail(Outcome::negative, "redirected to " + options.redirect);
+                nua_respond(e.handle, SIP_302_MOVED_TEMPORARILY, SIPTAG_CONTACT_STR(options.redirect.c_str()), TAG_END());
+                return;
+            }
             if (const std::string error = parse_remote_sdp(payload_text(e.sip), leg.remote); !error.empty()) {
                 respond_final(leg, 488, "Not Acceptable Here", error);
                 return;
@@ -193,7 +201,7 @@ Outcome run_answer(const CallPlan& plan, const CallOptions& options, cli::Output
         poll.start(0.1, watch);
     };
     poll.start(0.1, watch);
-    out.event("listening", {{"local", ua->local()}, {"mode", options.answer ? "answer" : options.reject ? "reject" : "ring"}},
+    out.event("listening", {{"local", ua->local()}, {"mode", options.answer ? "answer" : options.reject ? "reject" : !options.redirect.empty() ? "redirect" : "ring"}},
               "");
     while (!done)
         ua->run();

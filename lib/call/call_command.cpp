@@ -55,6 +55,11 @@ std::string no_answer_within(const CallPlan& plan, double seconds)
 
 std::string auth_answer(const CallPlan& plan, const sip_t* challenge, int attempts)
 {
+    return auth_answer(Caller{plan.impu, plan.impi, plan.password}, challenge, attempts);
+}
+
+std::string auth_answer(const Caller& plan, const sip_t* challenge, int attempts)
+{
     std::string scheme, algorithm;
     bool stale = false;
     const std::string realm = challenge_realm(challenge, scheme, algorithm, stale);

@@ -7,6 +7,7 @@
 #include "call/user_agent.hpp"
 
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace imsp2p::call {
@@ -33,6 +34,20 @@ std::string auth_answer(const CallPlan& plan, const sip_t* challenge, int attemp
 std::string no_answer_text(const CallPlan& plan, int status, const char* phrase);
 // The same when --timeout ran out (nua may still be retrying a failed TLS connection).
 std::string no_answer_within(const CallPlan& plan, double seconds);
+std::string auth_answer(const Caller& caller, const sip_t* challenge, int attempts);
+// What answering challenges to one request has done so far.
+struct AuthState {
+    int attempts = 0;
+    bool resynchronising = false; // AUTS sent: the next challenge is the answer to it
+    bool resynchronised = false;
+};
+// For a 401/407 nua cannot answer (AKAv1/v2-MD5, SHA-256): the
+// "Authorization: ..." or "Proxy-Authorization: ..." header line for a new
+// `method` request to `uri`; nullopt when nua answers it (MD5 with a
+// password) or no challenge can be answered (auth_answer says why). Throws
+// Failure(auth) when the credentials were refused or AKA fails.
+std::optional<std::string> own_authorization(const CallPlan& plan, const sip_t* response, const std::string& method,
+                                             const std::string& uri, AuthState& state);
 // Route header value for the preloaded route, empty when none.
 std::string route_header(const CallPlan& plan);
 

@@ -7,6 +7,7 @@
 #include "sip/uri.hpp"
 #include "subscriber/subscriber.hpp"
 #include "ue/register_command.hpp"
+#include "ue/usim_state.hpp"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -65,10 +66,12 @@ CallPlan plan_call(const CallOptions& o)
             usage("--listen answers calls: it takes no target URI");
         if (!o.message.empty())
             usage("--message sends a MESSAGE: it cannot be combined with --listen");
-        if (o.count || o.rate > 0 || o.concurrency)
-            usage("load mode (--count, --rate, --concurrency) places calls: it cannot be combined with --listen");
-        if (o.answer && o.reject)
-            usage("--answer and --reject exclude each other");
+        if (o.count || o.rate > 0 || o.concurrency || o.run_time > 0 || o.stats_interval > 0)
+            usage("load mode (--count, --run-time, --rate, --concurrency, --stats-interval) places calls: it cannot be combined with --listen");
+        if ((o.answer ? 1 : 0) + (o.reject ? 1 : 0) + (o.redirect.empty() ? 0 : 1) > 1)
+            usage("--answer, --reject and --redirect exclude each other");
+        if (!o.redirect.empty())
+            sip::parse_sip_uri(o.redirect, "--redirect");
         if (o.reject && (o.reject < 300 || o.reject > 699))
             usage(fmt::format("--reject {}: give a final status code 300-699", o.reject));
         const sip::HostPort listen = sip::parse_host_port(o.listen, "--listen");
@@ -84,19 +87,23 @@ CallPlan plan_call(const CallOptions& o)
     } else {
         if (!o.tls_listen.empty())
             usage("--tls-listen answers calls over TLS: it needs --listen ADDRESS");
-        if (o.answer || o.reject || o.max_calls || o.echo || o.answer_delay > 0)
-            usage("--answer, --reject, --answer-delay, --max-calls and --echo need --listen ADDRESS");
-        if (o.target.empty())
-            usage("missing the URI to call (e.g. sip:bob@ims.test), or --listen ADDRESS to answer calls");
+        if (o.answer || o.reject || o.max_calls || o.echo || o.answer_delay > 0 || !o.redirect.empty())
+            usage("--answer, --reject, --redirect, --answer-delay, --max-calls and --echo need --listen ADDRESS");
         plan.mode = o.message.empty() ? CallPlan::Mode::call : CallPlan::Mode::message;
-        if ((o.rate > 0 || o.concurrency) && !o.count)
-            usage("load mode (--rate, --concurrency) needs --count N");
-        if (o.count) {
+        if ((o.rate > 0 || o.concurrency || o.stats_interval > 0) && !o.count && o.run_time <= 0)
+            usage("load mode (--rate, --concurrency, --stats-interval) needs --count N or --run-time SECONDS");
+        if (o.count || o.run_time > 0) {
             if (!o.message.empty())
-                usage("load mode (--count) places calls: it cannot be combined with --message");
+                usage("load mode (--count, --run-time) places calls: it cannot be combined with --message");
             plan.mode = CallPlan::Mode::load;
         }
-        plan.target = sip::parse_sip_uri(o.target, "the target URI").text;
+        // Load mode with --subscribers and no --impi: the file's rows are the callers (and the callees without a target).
+        plan.callers_from_file = plan.mode == CallPlan::Mode::load && !o.subscribers.empty() && o.impi.empty() &&
+                                 o.registration.empty();
+        if (o.target.empty() && !plan.callers_from_file)
+            usage("missing the URI to call (e.g. sip:bob@ims.test), or --listen ADDRESS to answer calls");
+        if (!o.target.empty())
+            plan.target = sip::parse_sip_uri(o.target, "the target URI").text;
     }
 
     // Identity and credentials: a subscriber row, --impu/--password, a registration.
@@ -111,7 +118,24 @@ CallPlan plan_call(const CallOptions& o)
             plan.preferred_identity = associated.front();
         plan.proxy = string_field(registration, "proxy");
     }
-    if (!o.subscribers.empty()) {
+    if (plan.callers_from_file) {
+        for (const auto& row : subscriber::read_subscribers(o.subscribers)) {
+            if (row.impus.empty())
+                continue;
+            if (row.auth != subscriber::AuthScheme::md5)
+                usage(fmt::format("{}:{}: subscriber '{}' uses AKA: load mode answers Digest MD5 challenges only",
+                                  o.subscribers, row.line, row.impi));
+            const sip::SipUri impu = sip::parse_sip_uri(row.impus.front(), fmt::format("{}:{}: the IMPU", o.subscribers, row.line), true);
+            plan.callers.push_back({sip::canonical_aor(impu), row.impi, row.password});
+        }
+        if (plan.callers.empty())
+            usage(fmt::format("no subscriber with a public identity in {}", o.subscribers));
+        if (o.impu.empty()) { // the first row stands for the run (Contact user, the summary's caller)
+            plan.impu = plan.callers.front().impu;
+            plan.impi = plan.callers.front().impi;
+            plan.password = plan.callers.front().password;
+        }
+    } else if (!o.subscribers.empty()) {
         const auto rows = subscriber::read_subscribers(o.subscribers);
         const std::string impi = o.impi.empty() ? plan.impi : o.impi;
         if (impi.empty())
@@ -119,8 +143,13 @@ CallPlan plan_call(const CallOptions& o)
         const auto* row = subscriber::find_subscriber(rows, impi);
         if (!row)
             usage(fmt::format("no subscriber '{}' in {}", impi, o.subscribers));
-        if (row->auth != subscriber::AuthScheme::md5)
-            usage(fmt::format("subscriber '{}' uses AKA: ims-call answers Digest MD5 challenges only", impi));
+        if (row->auth == subscriber::AuthScheme::aka) {
+            if (plan.mode == CallPlan::Mode::load)
+                usage(fmt::format("subscriber '{}' uses AKA: load mode answers Digest MD5 challenges only", impi));
+            plan.usim_state = o.usim_state.empty() ? ue::default_usim_state_path(row->impi)
+                                                   : std::optional<std::filesystem::path>(o.usim_state);
+            plan.usim = ue::make_usim(*row, plan.usim_state);
+        }
         plan.impi = row->impi;
         plan.password = row->password;
         if (plan.impu.empty() && !row->impus.empty())
@@ -163,6 +192,8 @@ CallPlan plan_call(const CallOptions& o)
     }
     for (const auto& route : plan.route)
         sip::parse_sip_uri(route, "the registration's service_route");
+    if (plan.mode != CallPlan::Mode::answer && plan.proxy.empty() && plan.target.empty())
+        usage("callees taken from --subscribers need --proxy URI (or a target URI)");
 
     // The local address: --local, the registration's, or the one that reaches the next hop.
     if (!answer_mode) {

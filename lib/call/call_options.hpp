@@ -5,9 +5,15 @@
 #include "sip/tls.hpp"
 #include "ue/core_discovery.hpp"
 
+#include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+namespace imsp2p::aka {
+class Usim;
+}
 
 namespace imsp2p::call {
 
@@ -15,6 +21,7 @@ struct CallOptions {
     std::string target;        // sip:bob@ims.test (originate, message)
     // Identity and credentials (as ims-register takes them).
     std::string impu, impi, password, subscribers;
+    std::string usim_state;    // --usim-state: SEQ_MS file of an aka row (default: ims-register's)
     std::string registration;  // ims-register --json output: FILE or "-"
     std::string preferred_identity;
     // Where requests go.
@@ -28,11 +35,15 @@ struct CallOptions {
     double ring_timeout = 30;
     double timeout = 5;        // for a first answer to a request
     std::string message;       // --message TEXT: a MESSAGE instead of a call
+    unsigned max_redirects = 3; // 3xx followed at most this often (0: reported as a failure)
+    std::string redirect;      // answer mode: 302 to this Contact
     bool rel100 = false;       // --100rel: Require: 100rel (caller), reliable 180 (answerer)
     // Load mode (count > 0).
     unsigned count = 0;
     double rate = 0;           // calls started per second, 0: as fast as concurrency allows
-    unsigned concurrency = 0;  // calls in progress at most, 0: 1000
+    unsigned concurrency = 0;  // calls in progress at most, 0: rate × (hold + 2 s), at least 1000
+    double run_time = 0;       // --run-time: start calls for this long (instead of, or besides, --count)
+    double stats_interval = 0; // --stats-interval: a load_stats line this often, 0: none
     // Answer.
     std::string listen;        // ADDR[:PORT]
     std::string tls_listen;    // ADDR[:PORT]: answer over TLS there too
@@ -47,12 +58,19 @@ struct CallOptions {
     unsigned tone_hz = 440;
 };
 
+// One caller of load mode (a row of the subscriber file).
+struct Caller {
+    std::string impu, impi, password;
+};
+
 // Everything a run needs, checked.
 struct CallPlan {
     enum class Mode { call, message, answer, load } mode = Mode::call;
-    std::string target;
+    std::string target;         // empty in load mode with callers_from_file: the callees are the rows too
     std::string impu;           // From; empty in answer mode without identity
     std::string impi, password; // Digest credentials; empty: none
+    std::shared_ptr<aka::Usim> usim; // an aka row's USIM (AKA challenges), else null
+    std::optional<std::filesystem::path> usim_state; // its SEQ_MS, shared with ims-register
     std::string preferred_identity;
     std::string proxy;          // outbound proxy (P-CSCF)
     std::vector<std::string> route; // preloaded Route (Service-Route of the registration)
@@ -64,6 +82,8 @@ struct CallPlan {
     unsigned tls_port = 0;
     sip::TlsOptions tls_options;
     std::string contact_user;
+    bool callers_from_file = false; // load mode: callers (and callees) are the subscriber file's rows
+    std::vector<Caller> callers;
     std::string user_agent;
 };
 

@@ -79,6 +79,8 @@ nlohmann::json call_fields(const Leg& leg)
         duration = std::round(std::chrono::duration<double>(*leg.ended_at - *leg.answered_at).count() * 1000) / 1000;
     fields["duration_s"] = duration;
     fields["prack_count"] = leg.pracks;
+    if (!leg.incoming)
+        fields["redirected_to"] = leg.redirects;
     fields["ended_by"] = leg.ended_by.empty() ? nlohmann::json() : nlohmann::json(leg.ended_by);
     fields["media"] = leg.rtp ? leg.rtp->json() : nlohmann::json();
     return fields;

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace imsp2p::call {
 
@@ -33,6 +34,7 @@ struct Leg {
     std::string error;          // failure cause, empty on success
     std::string ended_by;       // local, remote, cancel, reject
     int auth_attempts = 0;
+    std::vector<std::string> redirects; // outgoing: the 3xx Contacts followed, in order
     unsigned pracks = 0;        // PRACKs answered 2xx (caller: sent; answerer: received)
     bool cancelled = false;     // we sent CANCEL (--ring-timeout)
     bool finished = false;

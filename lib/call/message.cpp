@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <vector>
 
 namespace imsp2p::call {
 
@@ -19,11 +20,17 @@ Outcome run_message(const CallPlan& plan, const CallOptions& options, cli::Outpu
     std::string reason;
     LoopTimer no_answer(*ua);
     const auto sent_at = std::chrono::steady_clock::now();
-    nua_handle_t* handle = nua_handle(ua->nua(), nullptr, NUTAG_URL(plan.target.c_str()), SIPTAG_TO_STR(plan.target.c_str()),
-                                      TAG_IF(!route.empty(), NUTAG_INITIAL_ROUTE_STR(route.c_str())), TAG_END());
-    auto send = [&] {
+    nua_handle_t* handle = nullptr;
+    std::vector<nua_handle_t*> done_handles; // of MESSAGEs answered by a challenge we answered ourselves
+    AuthState own_auth;
+    auto send = [&](const std::string& authorization = {}) {
+        if (handle)
+            done_handles.push_back(handle);
+        handle = nua_handle(ua->nua(), nullptr, NUTAG_URL(plan.target.c_str()), SIPTAG_TO_STR(plan.target.c_str()),
+                            TAG_IF(!route.empty(), NUTAG_INITIAL_ROUTE_STR(route.c_str())), TAG_END());
         nua_message(handle, SIPTAG_CONTENT_TYPE_STR("text/plain;charset=UTF-8"), SIPTAG_PAYLOAD_STR(options.message.c_str()),
-                    SIPTAG_HEADER_STR(ppi.c_str()), TAG_END());
+                    SIPTAG_HEADER_STR(ppi.c_str()), TAG_IF(!authorization.empty(), SIPTAG_HEADER_STR(authorization.c_str())),
+                    TAG_END());
     };
     ua->set_handler([&](const NuaEvent& e) {
         if (e.handle != handle || e.event != nua_r_message || e.status < 200)
@@ -33,6 +40,11 @@ Outcome run_message(const CallPlan& plan, const CallOptions& options, cli::Outpu
         reason = e.phrase ? e.phrase : "";
         if (e.status == 401 || e.status == 407) {
             try {
+                if (const auto authorization = own_authorization(plan, e.sip, "MESSAGE", plan.target, own_auth)) {
+                    ++state.auth_attempts;
+                    send(*authorization);
+                    return;
+                }
                 const std::string credentials = auth_answer(plan, e.sip, state.auth_attempts++);
                 nua_authenticate(handle, NUTAG_AUTH(credentials.c_str()), TAG_END());
                 return;
@@ -55,6 +67,8 @@ Outcome run_message(const CallPlan& plan, const CallOptions& options, cli::Outpu
     });
     ua->run();
     ua->set_handler(nullptr);
+    for (nua_handle_t* done : done_handles)
+        nua_handle_destroy(done);
     nua_handle_destroy(handle);
 
     const double latency = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - sent_at).count();

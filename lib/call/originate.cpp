@@ -8,6 +8,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <sofia-sip/url.h>
+
+#include <algorithm>
 #include <cstring>
 #include <strings.h>
 
@@ -88,6 +91,57 @@ Outcome run_originate(const CallPlan& plan, const CallOptions& options, cli::Out
         });
     };
 
+    std::vector<nua_handle_t*> done_handles; // handles of redirected INVITEs, destroyed at the end
+    std::string request_uri = plan.target; // where the current INVITE goes (a redirection's Contact)
+    AuthState own_auth;
+    auto invite = [&](const std::string& uri, const std::string& authorization = {}) {
+        request_uri = uri;
+        leg.handle = nua_handle(ua->nua(), &leg, NUTAG_URL(uri.c_str()), SIPTAG_TO_STR(plan.target.c_str()),
+                                TAG_IF(!route.empty(), NUTAG_INITIAL_ROUTE_STR(route.c_str())),
+                                // nua's restarts: its own 302/305 redirections and a Digest answer
+                                NUTAG_RETRY_COUNT(options.max_redirects + 2), TAG_END());
+        nua_invite(leg.handle, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(offer.c_str()),
+                   SIPTAG_HEADER_STR(ppi.c_str()), TAG_IF(!authorization.empty(), SIPTAG_HEADER_STR(authorization.c_str())),
+                   TAG_IF(options.rel100, SIPTAG_REQUIRE_STR("100rel")), TAG_END());
+    };
+    // A 3xx (RFC 3261 8.1.3.4) is followed to its first Contact, To unchanged,
+    // at most --max-redirects times and never to a URI already tried. nua
+    // follows 302 and 305 itself (a new INVITE on the same handle, reported
+    // as 100 "Redirected"); the other 3xx get a new handle here. Returns why
+    // a redirection must not be followed, empty when it may.
+    auto redirect_refusal = [&](const sip_t* response, std::string& contact) {
+        if (response && response->sip_contact) {
+            su_home_t home[1] = {SU_HOME_INIT(home)};
+            if (const char* text = url_as_string(home, response->sip_contact->m_url))
+                contact = text;
+            su_home_deinit(home);
+        }
+        const int status = response && response->sip_status ? response->sip_status->st_status : 0;
+        const char* phrase = response && response->sip_status ? response->sip_status->st_phrase : "";
+        std::string why;
+        if (contact.empty())
+            why = "no Contact to follow";
+        else if (leg.redirects.size() >= options.max_redirects)
+            why = fmt::format("not followed: --max-redirects {}", options.max_redirects);
+        else if (contact == plan.target || std::find(leg.redirects.begin(), leg.redirects.end(), contact) != leg.redirects.end())
+            why = "a redirection loop";
+        if (!why.empty())
+            leg.fail(Outcome::negative, fmt::format("redirected ({} {}) to {}: {}", status, phrase ? phrase : "",
+                                                    contact.empty() ? "nowhere" : contact, why));
+        else
+            leg.redirects.push_back(contact);
+        return !why.empty();
+    };
+    auto follow_redirect = [&](const NuaEvent& e) {
+        std::string contact;
+        if (redirect_refusal(e.sip, contact))
+            return false;
+        spdlog::info("{} {}: following the redirection to {}", e.status, e.phrase ? e.phrase : "", contact);
+        done_handles.push_back(leg.handle);
+        invite(contact);
+        return true;
+    };
+
     ua->set_handler([&](const NuaEvent& e) {
         if (e.handle != leg.handle)
             return;
@@ -96,6 +150,19 @@ Outcome run_originate(const CallPlan& plan, const CallOptions& options, cli::Out
         case nua_r_invite:
             if (e.received)
                 any_answer = true;
+            if (e.status == 100 && e.phrase && std::strncmp(e.phrase, "Redirected", 10) == 0) {
+                // nua followed a 302/305 already: one that should not have been is cancelled.
+                std::string contact;
+                if (redirect_refusal(e.sip, contact)) {
+                    leg.status = e.sip && e.sip->sip_status ? e.sip->sip_status->st_status : 302;
+                    leg.reason = e.sip && e.sip->sip_status && e.sip->sip_status->st_phrase ? e.sip->sip_status->st_phrase : "";
+                    leg.cancelled = true;
+                    nua_cancel(leg.handle, TAG_END());
+                } else {
+                    spdlog::info("{}: {}", e.phrase, contact);
+                }
+                return;
+            }
             if (e.status < 200) {
                 if (e.status > 100 && !leg.provisional_at)
                     leg.provisional_at = Leg::Clock::now();
@@ -103,6 +170,13 @@ Outcome run_originate(const CallPlan& plan, const CallOptions& options, cli::Out
             }
             if (e.status == 401 || e.status == 407) {
                 try {
+                    // AKA or SHA-256: a new INVITE carrying our own answer.
+                    if (const auto authorization = own_authorization(plan, e.sip, "INVITE", request_uri, own_auth)) {
+                        ++leg.auth_attempts;
+                        done_handles.push_back(leg.handle);
+                        invite(request_uri, *authorization);
+                        return;
+                    }
                     const std::string credentials = auth_answer(plan, e.sip, leg.auth_attempts++);
                     nua_authenticate(leg.handle, NUTAG_AUTH(credentials.c_str()), TAG_END());
                     return;
@@ -114,6 +188,8 @@ Outcome run_originate(const CallPlan& plan, const CallOptions& options, cli::Out
                     return;
                 }
             }
+            if (e.status >= 300 && e.status < 400 && !leg.cancelled && e.received && follow_redirect(e))
+                return;
             if (e.status >= 300) {
                 if (!leg.status) {
                     leg.status = e.status;
@@ -132,6 +208,10 @@ Outcome run_originate(const CallPlan& plan, const CallOptions& options, cli::Out
             // 2xx: nua has sent the ACK (NUTAG_AUTOACK).
             if (leg.answered_at)
                 return;
+            if (leg.cancelled && leg.outcome != Outcome::ok) { // a redirection we refused, answered before our CANCEL
+                hang_up("refused redirection answered");
+                return;
+            }
             leg.answered_at = Leg::Clock::now();
             leg.status = e.status;
             leg.reason = e.phrase ? e.phrase : "";
@@ -177,11 +257,8 @@ Outcome run_originate(const CallPlan& plan, const CallOptions& options, cli::Out
         }
     });
 
-    leg.handle = nua_handle(ua->nua(), &leg, NUTAG_URL(plan.target.c_str()), SIPTAG_TO_STR(plan.target.c_str()),
-                            TAG_IF(!route.empty(), NUTAG_INITIAL_ROUTE_STR(route.c_str())), TAG_END());
     leg.invite_at = Leg::Clock::now();
-    nua_invite(leg.handle, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(offer.c_str()),
-               SIPTAG_HEADER_STR(ppi.c_str()), TAG_IF(options.rel100, SIPTAG_REQUIRE_STR("100rel")), TAG_END());
+    invite(plan.target);
     no_answer.start(options.timeout, [&] {
         if (any_answer)
             return;
@@ -201,6 +278,8 @@ Outcome run_originate(const CallPlan& plan, const CallOptions& options, cli::Out
     });
     ua->run();
     ua->set_handler(nullptr);
+    for (nua_handle_t* handle : done_handles)
+        nua_handle_destroy(handle);
     nua_handle_destroy(leg.handle);
     leg.handle = nullptr;
 

@@ -61,6 +61,8 @@ unsigned free_udp_port(const std::string& host)
     return port;
 }
 
+constexpr unsigned udp_buffer_bytes = 4u << 20;
+
 } // namespace
 
 UserAgent::UserAgent(const UaConfig& config) : config_(config)
@@ -96,6 +98,7 @@ UserAgent::UserAgent(const UaConfig& config) : config_(config)
     if (sip::TraceWriter::instance().active())
         trace_ = std::make_unique<sip::TraceTap>();
     errno = 0;
+    last_nta_agent_reset();
     nua_ = nua_create(root_, &UserAgent::callback, this, NUTAG_URL(bind.c_str()),
                       TAG_IF(!tls_bind.empty(), NUTAG_SIPS_URL(tls_bind.c_str())),
                       TAG_IF(tls, NUTAG_CERTIFICATE_DIR(tls ? tls->path().c_str() : "")),
@@ -107,8 +110,13 @@ UserAgent::UserAgent(const UaConfig& config) : config_(config)
                       TAG_IF(!config.contact_user.empty(), NUTAG_M_USERNAME(config.contact_user.c_str())),
                       TAG_IF(!config.user_agent.empty(), SIPTAG_USER_AGENT_STR(config.user_agent.c_str())),
                       SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, PRACK, UPDATE"),
+                      // Large socket buffers: under load a burst of answers (or a few ms
+                      // off the CPU on a shared machine) must not overflow the kernel's default
+                      // 208 KiB, which costs a retransmission per lost datagram.
+                      TPTAG_UDP_RMEM(udp_buffer_bytes), TPTAG_UDP_WMEM(udp_buffer_bytes),
                       TAG_IF(trace_, TPTAG_DUMP(trace_ ? trace_->dump_path() : "")),
                       TAG_END());
+    agent_ = last_nta_agent();
     if (!nua_) {
         const int error = errno;
         su_root_destroy(root_);

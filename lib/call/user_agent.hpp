@@ -3,6 +3,7 @@
 // SDP itself). Every nua event reaches one handler, on the loop's thread.
 #pragma once
 
+#include "call/nta_stats.hpp"
 #include "call/nua.hpp"
 #include "sip/tls.hpp"
 #include "sip/trace_tap.hpp"
@@ -50,6 +51,7 @@ public:
 
     su_root_t* root() const { return root_; }
     nua_t* nua() const { return nua_; }
+    nta_agent_s* nta_agent() const { return agent_; } // null when it could not be found
     const UaConfig& config() const { return config_; }
     std::string local() const;  // host:port we listen on
 
@@ -74,6 +76,7 @@ private:
     std::unique_ptr<sip::TraceTap> trace_; // --trace, --expect: sofia's transport dump
     su_root_t* root_ = nullptr;
     nua_t* nua_ = nullptr;
+    nta_agent_s* agent_ = nullptr;
     Handler handler_;
     bool shut_down_ = false;
     bool abandoned_ = false;

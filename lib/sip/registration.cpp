@@ -73,7 +73,23 @@ std::vector<std::string> split_list(const std::string& value)
     return out;
 }
 
-// The best Digest challenge we can answer: SHA-256 before MD5 (RFC 8760 order).
+// Numeric host the response came from.
+std::string response_source(nta_outgoing_s* orq)
+{
+    std::string out;
+    msg_t* msg = nta_outgoing_getresponse(orq); // a reference: released below
+    const su_addrinfo_t* ai = msg ? msg_addrinfo(msg) : nullptr;
+    char host[NI_MAXHOST] = "";
+    if (ai && ai->ai_addr &&
+        getnameinfo(ai->ai_addr, static_cast<socklen_t>(ai->ai_addrlen), host, sizeof host, nullptr, 0, NI_NUMERICHOST) == 0)
+        out = host;
+    if (msg)
+        msg_destroy(msg);
+    return out;
+}
+
+} // namespace
+
 std::optional<auth::Challenge> pick_challenge(const msg_auth_t* list, bool proxy, std::string& unsupported)
 {
     std::optional<auth::Challenge> best;
@@ -102,22 +118,6 @@ std::optional<auth::Challenge> pick_challenge(const msg_auth_t* list, bool proxy
     return best;
 }
 
-// Numeric host the response came from.
-std::string response_source(nta_outgoing_s* orq)
-{
-    std::string out;
-    msg_t* msg = nta_outgoing_getresponse(orq); // a reference: released below
-    const su_addrinfo_t* ai = msg ? msg_addrinfo(msg) : nullptr;
-    char host[NI_MAXHOST] = "";
-    if (ai && ai->ai_addr &&
-        getnameinfo(ai->ai_addr, static_cast<socklen_t>(ai->ai_addrlen), host, sizeof host, nullptr, 0, NI_NUMERICHOST) == 0)
-        out = host;
-    if (msg)
-        msg_destroy(msg);
-    return out;
-}
-
-} // namespace
 
 Registration::Registration(SipStack& stack, RegistrationParams params)
     : stack_(stack), params_(std::move(params))

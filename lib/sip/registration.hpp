@@ -19,8 +19,14 @@
 
 struct nta_outgoing_s;
 struct sip_s;
+struct msg_auth_s;
 
 namespace imsp2p::sip {
+
+// The best Digest challenge of a WWW- or Proxy-Authenticate list that we can
+// answer (SHA-256 before MD5, RFC 8760 order); nullopt when none, with the
+// last algorithm we could not compute in `unsupported`.
+std::optional<auth::Challenge> pick_challenge(const msg_auth_s* list, bool proxy, std::string& unsupported);
 
 class SipStack;
 

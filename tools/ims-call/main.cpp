@@ -12,13 +12,17 @@ int main(int argc, char** argv)
     auto& app = tool.app();
     call::CallOptions o;
 
-    app.add_option("target", o.target, "URI to call or send the MESSAGE to, e.g. sip:bob@ims.test")->type_name("URI");
+    app.add_option("target", o.target,
+                   "URI to call or send the MESSAGE to, e.g. sip:bob@ims.test (load mode with --subscribers: optional)")->type_name("URI");
     app.add_option("--impu", o.impu, "Our public user identity (From), e.g. sip:alice@ims.test")->type_name("URI");
     app.add_option("--impi", o.impi, "Private identity, the Digest username (default: user@domain of the IMPU)")
         ->type_name("ID");
     app.add_option("--password", o.password, "Digest password (prefer --subscribers: it stays out of ps)")
         ->type_name("SECRET");
     app.add_option("--subscribers", o.subscribers, "Subscriber CSV (impi,impus,auth,password,...) to take credentials from")
+        ->type_name("FILE");
+    app.add_option("--usim-state", o.usim_state,
+                   "SEQ_MS file of an aka subscriber's USIM (default: the one ims-register keeps for the IMPI)")
         ->type_name("FILE");
     app.add_option("--registration", o.registration,
                    "The JSON output of ims-register (- for stdin): identity, local address, Service-Route, P-Associated-URI")
@@ -39,6 +43,11 @@ int main(int argc, char** argv)
         ->type_name("SECONDS")
         ->check(cli::positive())
         ->capture_default_str();
+    app.add_option("--max-redirects", o.max_redirects,
+                   "Follow a 3xx to its Contact at most N times (0: a 3xx fails the call)")
+        ->type_name("N")
+        ->check(CLI::Range(0u, 10u))
+        ->capture_default_str();
     app.add_flag("--100rel", o.rel100,
                  "Reliable provisional responses (RFC 3262): Require: 100rel on our INVITE; answering, a reliable 180");
     app.add_option("--message", o.message, "Send TEXT in a pager-mode MESSAGE (RFC 3428) instead of calling")
@@ -54,8 +63,16 @@ int main(int argc, char** argv)
     load->add_option("--rate", o.rate, "Calls started per second (default: as fast as --concurrency allows)")
         ->type_name("PER_SECOND")
         ->check(cli::positive());
-    load->add_option("--concurrency", o.concurrency, "Calls in progress at once at most (default: 1000)")
+    load->add_option("--concurrency", o.concurrency,
+                     "Calls in progress at once at most (default: rate x (--duration + 2), at least 1000)")
         ->type_name("N")
+        ->check(cli::positive());
+    load->add_option("--run-time", o.run_time, "Start calls for this many seconds (with or instead of --count)")
+        ->type_name("SECONDS")
+        ->check(cli::positive());
+    load->add_option("--stats-interval", o.stats_interval,
+                     "Print a load_stats line (JSON, or CSV in text mode) every SECONDS")
+        ->type_name("SECONDS")
         ->check(cli::positive());
 
     auto* answer = app.add_option_group("Answer mode", "Answer calls (UAS)");
@@ -71,6 +88,8 @@ int main(int argc, char** argv)
     answer->add_option("--reject", o.reject, "Reject calls with this final status (e.g. 486)")
         ->type_name("CODE")
         ->check(CLI::Range(300u, 699u));
+    answer->add_option("--redirect", o.redirect, "Answer every call 302 Moved Temporarily with this Contact")
+        ->type_name("URI");
     answer->add_option("--max-calls", o.max_calls, "Exit after N calls have ended (default: at SIGINT/SIGTERM)")
         ->type_name("N")
         ->check(cli::positive());
