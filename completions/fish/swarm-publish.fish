@@ -43,6 +43,7 @@ complete -c swarm-publish -l reseed -d 'Seed the earlier publication of FILE|DIR
 complete -c swarm-publish -l listen -x -d 'ADDRESSPORT to accept peers on (port 0 any)'
 complete -c swarm-publish -l peer -x -d 'Connect to this peer ADDRESSPORT too, besides the trackers (repeat for more)'
 complete -c swarm-publish -l super-seed -d 'Super seeding (BEP 16) offer each piece to one peer first, so that peers share it on'
+complete -c swarm-publish -l upload-slots -x -d 'Peers to upload to at once, local ones too the others share among themselves (default 2)'
 complete -c swarm-publish -l seed-time -x -d 'Stop seeding after SECONDS'
 complete -c swarm-publish -l ratio -x -d 'Stop seeding once uploaded bytes reach RATIO times the content size'
 complete -c swarm-publish -l stats-interval -x -d 'Seconds between seed_stats events (--json)'

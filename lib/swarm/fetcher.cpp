@@ -80,6 +80,25 @@ void draw_progress(const lt::torrent_status& status, int peers)
     std::fflush(stderr);
 }
 
+// libtorrent reports pieces done once they pass their hash check, which can be
+// before all their blocks reach the file: flush_cache() queues a fence behind
+// the pending writes, and its alert says they are done, so the file is whole.
+void wait_for_writes(lt::session& session, const lt::torrent_handle& handle)
+{
+    handle.flush_cache();
+    const auto deadline = clock::now() + std::chrono::seconds(60);
+    while (clock::now() < deadline) {
+        session.wait_for_alert(std::chrono::milliseconds(100));
+        std::vector<lt::alert*> alerts;
+        if (const auto error = drain_alerts(session, &alerts); !error.empty())
+            throw Failure(Outcome::local, fmt::format("download failed: {}", error));
+        for (const auto* alert : alerts)
+            if (lt::alert_cast<lt::cache_flushed_alert>(alert))
+                return;
+    }
+    throw Failure(Outcome::local, "the downloaded data was not written to disk within 60 s");
+}
+
 } // namespace
 
 Download download(lt::add_torrent_params params, const DownloadOptions& o, cli::Output& out)
@@ -210,6 +229,7 @@ Download download(lt::add_torrent_params params, const DownloadOptions& o, cli::
     }
     if (o.progress_bar)
         std::fputs("\n", stderr);
+    wait_for_writes(session, handle);
     save_resume(true);
     result.info = handle.torrent_file();
     result.seconds = std::chrono::duration<double>(clock::now() - start).count();

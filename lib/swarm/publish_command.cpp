@@ -48,8 +48,9 @@ void check_options(const PublishOptions& o)
     check_piece_size(o.piece_size);
     if (o.no_encrypt && (o.show_key || !o.key_file.empty() || !o.license_out.empty()))
         throw usage("--no-encrypt publishes in the clear: --show-key, --key-file and --license-out need a key");
-    if (!o.seed && (o.super_seed || o.seed_time > 0 || o.ratio > 0 || !o.listen.empty() || !o.peers.empty()))
-        throw usage("--listen, --peer, --super-seed, --seed-time and --ratio need --seed");
+    if (!o.seed && (o.super_seed || o.seed_time > 0 || o.ratio > 0 || !o.listen.empty() || !o.peers.empty() ||
+                    o.upload_slots > 0))
+        throw usage("--listen, --peer, --super-seed, --upload-slots, --seed-time and --ratio need --seed");
     if (o.reseed && !o.seed)
         throw usage("--reseed needs --seed");
     if (o.reseed && (o.show_key || !o.key_file.empty() || !o.license_out.empty()))
@@ -146,7 +147,9 @@ Outcome seed_torrent(const PublishOptions& o, std::shared_ptr<lt::torrent_info> 
     std::vector<lt::tcp::endpoint> peers;
     for (const auto& peer : o.peers)
         peers.push_back(parse_peer(peer, "--peer"));
-    auto session = open_session(o.listen, "--listen");
+    SessionTuning tuning;
+    tuning.upload_slots = o.upload_slots > 0 ? o.upload_slots : default_upload_slots;
+    auto session = open_session(o.listen, "--listen", tuning);
     const auto size = describe(*info).size;
     lt::add_torrent_params params;
     params.ti = std::move(info);

@@ -13,6 +13,11 @@
 
 namespace imsp2p::swarm {
 
+// Few upload slots make the peers of a swarm share with each other rather than
+// each take the whole file from the seeder: 2 keeps the seeder's upload under
+// twice the content size for 8 fetchers (bench/swarm-scale) at about the same speed.
+constexpr int default_upload_slots = 2;
+
 struct PublishOptions {
     std::string input;    // FILE or DIR
     std::string out_dir;  // the publish directory
@@ -32,7 +37,8 @@ struct PublishOptions {
     int hashing_threads = 0;
     bool seed = false;
     bool reseed = false;
-    bool super_seed = false;  // BEP 16: each piece to one peer first  // seed an earlier publication in out_dir again
+    bool super_seed = false;  // BEP 16: each piece to one peer first
+    int upload_slots = 0;     // peers the seeder uploads to at once; 0: default_upload_slots
     std::string listen;
     std::vector<std::string> peers;
     double seed_time = 0;

@@ -7,6 +7,7 @@
 #include <libtorrent/alert_types.hpp>
 #include <libtorrent/extensions.hpp>
 #include <libtorrent/peer_connection_handle.hpp>
+#include <libtorrent/peer_class.hpp>
 #include <libtorrent/peer_info.hpp>
 #include <libtorrent/session.hpp>
 #include <libtorrent/settings_pack.hpp>
@@ -50,7 +51,7 @@ lt::tcp::endpoint parse_peer(const std::string& text, const std::string& what)
     return lt::tcp::endpoint(lt::make_address(host_port.host), static_cast<std::uint16_t>(host_port.port));
 }
 
-std::unique_ptr<lt::session> open_session(const std::string& listen, const std::string& what)
+std::unique_ptr<lt::session> open_session(const std::string& listen, const std::string& what, const SessionTuning& tuning)
 {
     // Port 0 (any free port) is fine here, unlike for SIP addresses.
     auto host_port = listen.ends_with(":0") ? sip::parse_host_port(listen.substr(0, listen.size() - 2), what)
@@ -72,11 +73,25 @@ std::unique_ptr<lt::session> open_session(const std::string& listen, const std::
     settings.set_bool(lt::settings_pack::announce_to_all_trackers, true);
     settings.set_bool(lt::settings_pack::announce_to_all_tiers, true);
     settings.set_str(lt::settings_pack::user_agent, "imsp2p-swarm");
+    if (tuning.upload_slots > 0) {
+        settings.set_int(lt::settings_pack::unchoke_slots_limit, tuning.upload_slots);
+        // Unchoke peers that just started or are about to finish: peers in the
+        // middle of the download are left to trade with each other.
+        settings.set_int(lt::settings_pack::seed_choking_algorithm, lt::settings_pack::anti_leech);
+    }
     settings.set_int(lt::settings_pack::alert_mask,
                      static_cast<int>(static_cast<std::uint32_t>(lt::alert_category::error | lt::alert_category::status |
                                                                  lt::alert_category::storage |
                                                                  lt::alert_category::tracker)));
     auto session = std::make_unique<lt::session>(lt::session_params(std::move(settings)));
+    if (tuning.upload_slots > 0) {
+        // libtorrent unchokes peers of the local network (loopback and LAN
+        // included) beyond the slots: with the seeder uploading to every peer at
+        // once, peers take the whole file from it rather than from each other.
+        auto local = session->get_peer_class(lt::session::local_peer_class_id);
+        local.ignore_unchoke_slots = false;
+        session->set_peer_class(lt::session::local_peer_class_id, local);
+    }
 
     // Wait (bounded) for the listen socket, so a taken port fails here, precisely.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);

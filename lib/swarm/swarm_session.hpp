@@ -18,10 +18,19 @@
 
 namespace imsp2p::swarm {
 
+// How a session shares with its peers.
+struct SessionTuning {
+    // Peers uploaded to at once (unchoke slots), peers on the local network
+    // included, chosen anti-leech when seeding; 0: libtorrent's defaults (8
+    // slots, local peers always unchoked).
+    int upload_slots = 0;
+};
+
 // Opens a session listening on ADDRESS:PORT (`what` names the option in errors) and
 // waits until it listens: Failure(usage) for a malformed address, Failure(local)
 // "cannot listen on ADDRESS:PORT: REASON".
-std::unique_ptr<lt::session> open_session(const std::string& listen, const std::string& what);
+std::unique_ptr<lt::session> open_session(const std::string& listen, const std::string& what,
+                                          const SessionTuning& tuning = {});
 
 // The port the session listens on (useful with port 0).
 int listening_port(lt::session& session);

@@ -2,6 +2,8 @@
 #include "cli/tool.hpp"
 #include "swarm/publish_command.hpp"
 
+#include <fmt/format.h>
+
 int main(int argc, char** argv)
 {
     using namespace imsp2p;
@@ -70,6 +72,11 @@ int main(int argc, char** argv)
         ->type_name("ADDR");
     seed->add_flag("--super-seed", o.super_seed,
                    "Super seeding (BEP 16): offer each piece to one peer first, so that peers share it on");
+    seed->add_option("--upload-slots", o.upload_slots,
+                     fmt::format("Peers to upload to at once, local ones too: the others share among themselves (default: {})",
+                                 swarm::default_upload_slots))
+        ->type_name("N")
+        ->check(cli::positive());
     seed->add_option("--seed-time", o.seed_time, "Stop seeding after SECONDS")->type_name("SECONDS")->check(cli::positive());
     seed->add_option("--ratio", o.ratio, "Stop seeding once uploaded bytes reach RATIO times the content size")
         ->type_name("RATIO")
