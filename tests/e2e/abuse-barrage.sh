@@ -45,9 +45,11 @@ wait_for 45 registers 1 && pass "before: the core registers" || fail "before: th
 
 # rss PID: resident memory in KiB.
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+# pid_of NAME: the process of a target (a, b: the nodes; uas; lic).
+pid_of() { case $1 in a) echo "$P2P_PID_a" ;; b) echo "$P2P_PID_b" ;; uas) echo "$uas" ;; lic) echo "$lic" ;; esac; }
 declare -A before
 for name in a b uas lic; do
-  case $name in a) pid=$P2P_PID_a ;; b) pid=$P2P_PID_b ;; uas) pid=$uas ;; lic) pid=$lic ;; esac
+  pid=$(pid_of "$name")
   before[$name]=$(rss "$pid")
 done
 
@@ -71,7 +73,7 @@ done
 
 declare -A peak
 for name in a b uas lic; do
-  case $name in a) pid=$P2P_PID_a ;; b) pid=$P2P_PID_b ;; uas) pid=$uas ;; lic) pid=$lic ;; esac
+  pid=$(pid_of "$name")
   if kill -0 "$pid" 2>/dev/null; then
     pass "$name alive after the barrage"
   else
@@ -96,7 +98,7 @@ wait_for 30 calls && pass "after: the answerer takes a call" || fail "after: the
 # 100,000 messages' worth of a leak of a few hundred bytes each.
 sleep $((barrage_end + 45 - SECONDS > 0 ? barrage_end + 45 - SECONDS : 0))
 for name in a b uas lic; do
-  case $name in a) pid=$P2P_PID_a ;; b) pid=$P2P_PID_b ;; uas) pid=$uas ;; lic) pid=$lic ;; esac
+  pid=$(pid_of "$name")
   kill -0 "$pid" 2>/dev/null || continue
   settled=$(rss "$pid")
   growth=$(((settled - before[$name]) / 1024))
