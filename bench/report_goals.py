@@ -59,6 +59,8 @@ def call_load(records):
                 goal="≥ 2,000/s, no failures", judge=lambda _: ours["calls_per_s"] >= 2000 and ok),
         compare("client CPU s per 1,000 calls", ours["cpu_s_per_1000"], sipp.get("cpu_s_per_1000"), "SIPp", 3,
                 "reported (SIPp ≈ 0.12)"),
+        compare("answerer CPU s per 1,000 calls (ims-call --answer)", r.get("answerer", {}).get("cpu_s_per_1000"),
+                None, "no reference", 3, "reported"),
         compare("setup p50 ms through Kamailio", ours["p50_ms"], sipp.get("p50_ms"), "SIPp", 2),
         compare("setup p99 ms through Kamailio", ours["p99_ms"], sipp.get("p99_ms"), "SIPp", 2),
     ]
