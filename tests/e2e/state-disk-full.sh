@@ -43,14 +43,8 @@ license_subscribers subs.csv
 kid=b0b1b2b3b4b5b6b7b8b9babbbcbdbebf
 key=$(python3 -c 'import base64; print(base64.urlsafe_b64encode(bytes(range(16))).decode().rstrip("="))')
 mkdir small/ls && ln -s small/ls ls # the state on the tmpfs, the server's output beside it on the real disk
-cdr_count() { "$build/tools/license-server" cdr --state-dir ls --json | grep -c '"event":"cdr"' || true; }
-balance() {
-  "$build/tools/license-server" admin show --state-dir ls --json |
-    python3 -c 'import json,sys
-for l in sys.stdin:
-    e=json.loads(l)
-    if e.get("impi")=="alice@ims.test": print(e["balance"])'
-}
+cdr_count() { license_cdr_count ls; }
+balance() { license_balance ls alice@ims.test; }
 grant() { "$fetch" --kid $kid --server $server --impi alice@ims.test --subscribers subs.csv --output "$1.json" --request-id "$1" --timeout 5; }
 
 # --- license-server ---
