@@ -9,8 +9,10 @@
 # REGISTER gets 500 and the node keeps serving Digest users; the node cache
 # write fails with a warning; space freed, AKA registers again; a restart
 # keeps the node id; starting on a full disk fails with exit 5 and one line.
+# swarm-fetch: a download that fills the disk exits 5 with one line; the
+# same command completes, byte-exact, once there is room.
 # Hosts: 127.0.212.1 the licence server (8080), .2 the core node, .3 the UE,
-# .4 a second core node (its state on the real disk).
+# .4 a second core node (its state on the real disk), .5 a seeder, .6 a fetcher.
 # Usage: state-disk-full.sh BUILD_DIR
 set -eu
 build=$(cd "$1" && pwd)
@@ -159,4 +161,24 @@ run "$build/tools/p2p-node" --listen 127.0.212.2:5060 --subscribers node.csv --s
 expect_exit 5 "p2p-node started on a full disk"
 expect_stderr_line "small/node-new.*(database or disk is full|No space left on device)" "one line says the disk is full"
 unfill
+
+# --- swarm-fetch: an 8 MB download into the 4 MiB tmpfs, then into a larger one ---
+head -c 8000000 /dev/urandom >film.bin
+"$build/tools/swarm-publish" film.bin --out pub --listen 127.0.212.5:6881 --seed --json >seed.out 2>seed.err &
+track $!
+wait_for 20 grep -q '"event":"seeding"' seed.out || fail "the seeder did not start: $(cat seed.err)"
+swarm_fetch() {
+  run "$build/tools/swarm-fetch" pub/film.bin.torrent --peer 127.0.212.5:6881 --listen 127.0.212.6:6881 \
+    --license pub/film.bin.key --output small/film.bin --timeout 20 --json
+}
+swarm_fetch
+expect_exit 5 "swarm-fetch: the download fills the disk"
+expect_stderr_line "download failed: film.bin.enc file_write \(.*small/film.bin.swarm/data/film.bin.enc\) error: No space left on device" \
+  "one line says where and why"
+[ ! -e small/film.bin ] && pass "no output written" || fail "small/film.bin written on a full disk"
+mount -o remount,size=24m small
+swarm_fetch
+expect_exit 0 "the same command once the tmpfs has room"
+cmp -s film.bin small/film.bin && pass "byte-exact after the full disk" || fail "the file differs after the full disk"
+echo "info: the second run downloaded $(json_field "$OUT_FILE" fetched downloaded_bytes) of 8000064 bytes"
 finish
