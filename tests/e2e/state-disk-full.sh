@@ -2,9 +2,10 @@
 # Disk full for the state directory, on a small tmpfs (needs root: skipped,
 # exit 77, otherwise). license-server: a grant on a full disk is refused
 # with 503 charging_unavailable, nothing charged, no key sent, the server
-# keeps serving; once space is freed the same request id is granted and
-# charged once; the database passes SQLite's integrity check and a restart
-# works; starting on a full disk fails with exit 5 and one precise line.
+# keeps serving; a key deposit gets 503 storage_unavailable; once space is
+# freed the same request id is granted and charged once; the databases pass
+# SQLite's integrity check and a restart works; starting on a full disk
+# fails with exit 5 and one precise line.
 # p2p-node: an AKA challenge needs a new SQN committed: on a full disk the
 # REGISTER gets 500 and the node keeps serving Digest users; the node cache
 # write fails with a warning; space freed, AKA registers again; a restart
@@ -153,6 +154,7 @@ node_start && pass "the node restarts on its state" || fail "the node did not re
 wait_for 20 reg --impi bob@ims.test || fail "bob could not register after the restart"
 run reg --impi alice@ims.test --usim-state alice.usim
 expect_exit 0 "space freed, after the restart: alice registers with AKA (SQN fresh)"
+expect_no_match node.out '"event":"resync"' "no SQN handed out twice (the USIM never asked to resynchronise)"
 kill -TERM "$NODE_PID"
 wait "$NODE_PID" || true
 
