@@ -9,10 +9,12 @@
 #   one registered after the step lasts its full lifetime, then ends;
 # - backward step: no binding is dropped; one registered after the step
 #   ends after its lifetime; a refresh and a deregistration after the step
-#   take effect though the clock now reads earlier than the records'.
+#   take effect though the clock now reads earlier than the records';
+# - SIP timers do not follow a step: a transaction times out on time though
+#   the clock stepped back meanwhile.
 # Skipped (exit 77) without libfaketime.
 # Hosts: 127.0.214.1-2 nodes (SIP 5060, DHT 4222), .3 the UE, .10 the users'
-# contact (5070), .11 the resolver. Usage: clock-jump.sh BUILD_DIR
+# contact (5070), .11 the resolver, .12 a contact that never answers. Usage: clock-jump.sh BUILD_DIR
 set -eu
 build=$(cd "$1" && pwd)
 . "$(dirname "$0")/../lib/testlib.sh"
@@ -26,7 +28,7 @@ fi
 lib=$(cd "$(dirname "$0")/../lib" && pwd)
 reg=$build/tools/ims-register
 cd "$TEST_TMP"
-users_csv users.csv 6
+users_csv users.csv 7
 
 # The nodes' clock: real time plus the offset in clock.rc, read at most once a second.
 echo "+0" >clock.rc
@@ -38,8 +40,8 @@ overlay_ca n1 n2
 (
   export LD_PRELOAD=$libfaketime FAKETIME_TIMESTAMP_FILE=$TEST_TMP/clock.rc FAKETIME_CACHE_DURATION=1 \
     FAKETIME_DONT_FAKE_MONOTONIC=1
-  overlay_node_start n1 127.0.214.1 users.csv
-  overlay_node_start n2 127.0.214.2 users.csv 127.0.214.1:4222
+  overlay_node_start n1 127.0.214.1 users.csv -- --transaction-timeout 4
+  overlay_node_start n2 127.0.214.2 users.csv 127.0.214.1:4222 -- --transaction-timeout 4
   echo "$P2P_PID_n1 $P2P_PID_n2" >node.pids
 ) || fail "the nodes did not start under libfaketime"
 read -r P2P_PID_n1 P2P_PID_n2 <node.pids
@@ -94,6 +96,37 @@ sleep 7
 wait_for 3 gone u4 127.0.214.1 && pass "u4's refresh took effect: it ends 6 s later" || fail "u4 outlived its refresh"
 register u2 600 127.0.214.2 --unregister && pass "u2 deregisters through n2" || fail "u2's deregistration failed"
 wait_for 3 gone u2 127.0.214.1 && pass "u2's deregistration took effect on n1" || fail "u2 still routes after its deregistration"
+# SIP timers ignore steps: an INVITE to a contact that never answers gets
+# its 408 after the 4 s transaction timeout though the clock steps back
+# 600 s meanwhile (sofia-sip's timers followed the wall clock: no 408 for 600 s).
+blackhole 127.0.214.12 5070
+"$reg" --subscribers users.csv --impi u7@ims.test --proxy sip:127.0.214.1 --local 127.0.214.3 \
+  --contact sip:u7@127.0.214.12:5070 --expires 600 --timeout 2 >/dev/null || fail "u7 did not register"
+(sleep 0.5 && echo "-780" >clock.rc) &
+python3 - >invite.out <<'PY'
+import socket, time, uuid
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.214.11", 0))
+port = s.getsockname()[1]
+s.sendto((f"INVITE sip:u7@ims.test SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.214.11:{port};branch=z9hG4bK-{uuid.uuid4().hex[:12]}\r\n"
+          f"Max-Forwards: 70\r\nFrom: <sip:probe@elsewhere.test>;tag=1\r\nTo: <sip:u7@ims.test>\r\n"
+          f"Call-ID: {uuid.uuid4().hex}\r\nCSeq: 1 INVITE\r\nContact: <sip:probe@127.0.214.11:{port}>\r\n"
+          f"Content-Length: 0\r\n\r\n").encode(), ("127.0.214.1", 5060))
+started = time.monotonic()
+s.settimeout(30)
+try:
+    while True:
+        answer = s.recv(65535).decode(errors="replace")
+        if not answer.startswith("SIP/2.0 1"):
+            print(answer.split()[1], round(time.monotonic() - started, 1))
+            break
+except socket.timeout:
+    print("none", 30)
+PY
+read -r code took <invite.out
+[ "$code" = 408 ] && [ "${took%.*}" -ge 3 ] && [ "${took%.*}" -lt 10 ] &&
+  pass "clock stepped back 600 s mid-transaction: the 408 came after ${took} s" ||
+  fail "clock stepped back mid-transaction: answer $code after $took s, expected 408 after 4 s"
 for n in 1 2; do
   grep -q '"event":"dropped_forged_value"' "p2p-n$n/stdout" && fail "n$n dropped a value as forged" || true
 done
