@@ -40,6 +40,13 @@ const char* malformed_header(const sip_t* sip)
     return nullptr;
 }
 
+// The Date header's time: the system clock's (sofia's su_now() follows the
+// monotonic clock from the process start, sofia_init.cpp), in NTP seconds.
+sip_time_t sip_date_of(Clock::time_point now)
+{
+    return static_cast<sip_time_t>(Clock::to_time_t(now) + 2208988800LL);
+}
+
 std::string seconds_left(Clock::time_point expires, Clock::time_point now)
 {
     const auto left = std::chrono::ceil<std::chrono::seconds>(expires - now).count();
@@ -373,7 +380,7 @@ void Registrar::registered(Request& request, const std::vector<Binding>& binding
 
     answer(request.irq, SIP_200_OK, TAG_IF(!contacts.empty(), SIPTAG_CONTACT_STR(contacts.c_str())),
            SIPTAG_SERVICE_ROUTE_STR(sip::arrived_over_tls(request.sip) ? tls_service_route_.c_str() : service_route_.c_str()), TAG_IF(!path.empty(), SIPTAG_PATH_STR(path.c_str())),
-           SIPTAG_HEADER_STR(associated.c_str()), SIPTAG_DATE(sip_date_create(home.home, sip_now())));
+           SIPTAG_HEADER_STR(associated.c_str()), SIPTAG_DATE(sip_date_create(home.home, sip_date_of(now))));
 
     const bool added = std::any_of(request.changes.begin(), request.changes.end(),
                                    [](const Request::Change& change) { return change.expires > 0; });

@@ -1,5 +1,6 @@
 #include "license/license_service.hpp"
 
+#include "cli/outcome.hpp"
 #include "swarm/clearkey_license.hpp"
 #include "util/hex.hpp"
 #include "util/random.hpp"
@@ -253,7 +254,16 @@ Reply LicenseService::deposit(const Request& request, const std::string& impi, c
     content.sealed_key = master_.seal(kid_bytes, std::string(k->begin(), k->end()));
     content.policy = *policy;
     content.price = price_json.get<std::int64_t>();
-    db_.put_content(content);
+    try {
+        db_.put_content(content);
+    } catch (const Failure& failure) {
+        // A full disk, say: the publisher learns the key is not kept and may
+        // retry; the server goes on serving what it holds.
+        if (failure.outcome() != Outcome::local)
+            throw;
+        spdlog::error("PUT {} by {}: {}", request.target, impi, failure.what());
+        return error_reply(503, "storage_unavailable", "the key could not be stored; nothing was changed");
+    }
     Reply reply;
     reply.status = existing ? 200 : 201;
     reply.body = nlohmann::json{{"kid", hex_of(kid_bytes)},

@@ -7,6 +7,7 @@
 #include <sofia-sip/su_log.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cstdarg>
 #include <cstdio>
 #include <mutex>
@@ -42,6 +43,28 @@ void clock_rounded_up_to_ms(su_time_t* tv)
     }
 }
 
+// sofia-sip 1.12 reads the wall clock (su_now()) for its timers: nta's
+// retransmissions and transaction timeouts, su_timer. A step of the system
+// clock moved every pending timer with it: stepped back by 300 s, a
+// transaction to a silent peer did not time out for 300 s (measured under
+// libfaketime, tests/e2e/clock-jump.sh); stepped forward, timers fired at
+// once. So it reads the wall clock of its start advanced by the monotonic
+// clock, which no step moves. sofia takes only durations from it; what needs
+// the time of day (the registrar's Date header) reads the system clock.
+std::chrono::system_clock::time_point wall_at_init;
+std::chrono::steady_clock::time_point steady_at_init;
+constexpr unsigned long ntp_epoch = 2208988800UL; // su_time_t counts seconds from 1900
+
+void step_free_clock(su_time_t* tv)
+{
+    const auto now = wall_at_init + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                        std::chrono::steady_clock::now() - steady_at_init);
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+    tv->tv_sec = static_cast<unsigned long>(us / 1000000) + ntp_epoch;
+    tv->tv_usec = static_cast<unsigned long>(us % 1000000);
+    clock_rounded_up_to_ms(tv);
+}
+
 // sofia-sip's transport and transaction logs (bad messages, garbage on the
 // port) into ours, at debug level: visible with -vv, never on a bare stderr.
 // The transport log also tells why a TLS connection failed (nothing else does):
@@ -74,7 +97,9 @@ void init_sofia_once()
             su_log_redirect(log, &sofia_log_to_spdlog, log == tport_log ? log : nullptr);
             su_log_set_level(log, 3);
         }
-        _su_time = clock_rounded_up_to_ms;
+        wall_at_init = std::chrono::system_clock::now();
+        steady_at_init = std::chrono::steady_clock::now();
+        _su_time = step_free_clock;
     });
 }
 

@@ -1,6 +1,7 @@
 // Process-wide sofia-sip set-up shared by every SIP endpoint (nta's
 // sip::SipStack and nua's call::UserAgent): su_init, its logs into ours,
-// and the clock hook that keeps its event loop from spinning.
+// and the clock hook that keeps its event loop from spinning and its timers
+// from following steps of the system clock.
 #pragma once
 
 namespace imsp2p::sip {

@@ -25,7 +25,6 @@
 #include <strings.h>
 #include <mutex>
 
-// sofia-sip's clock hook: called with every time it reads, free to adjust it.
 namespace imsp2p::sip {
 namespace {
 

@@ -25,14 +25,8 @@ kid=a0a1a2a3a4a5a6a7a8a9aaabacadaeaf
 key=$(python3 -c 'import base64; print(base64.urlsafe_b64encode(bytes(range(16))).decode().rstrip("="))')
 
 # cdr_count: CDRs in the database (read with the server stopped or running).
-cdr_count() { "$build/tools/license-server" cdr --state-dir ls --json | grep -c '"event":"cdr"' || true; }
-balance() {
-  "$build/tools/license-server" admin show --state-dir ls --json |
-    python3 -c 'import json,sys
-for l in sys.stdin:
-    e=json.loads(l)
-    if e.get("impi")=="alice@ims.test": print(e["balance"])'
-}
+cdr_count() { license_cdr_count ls; }
+balance() { license_balance ls alice@ims.test; }
 
 # --- 1. SIGKILL between the durable CDR and the answer ---
 IMSP2P_LICENSE_CRASH_AFTER_COMMIT=1 license_start ls 127.0.0.71:8080 subs.csv

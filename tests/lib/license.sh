@@ -23,6 +23,20 @@ license_admin() {
   "$build/tools/license-server" admin "$@" --state-dir "$TEST_TMP/$name" -q >/dev/null
 }
 
+# license_cdr_count NAME: the CDRs in NAME's database (the server stopped or running).
+license_cdr_count() {
+  "$build/tools/license-server" cdr --state-dir "$TEST_TMP/$1" --json | grep -c '"event":"cdr"' || true
+}
+
+# license_balance NAME IMPI: IMPI's balance in NAME's database.
+license_balance() {
+  "$build/tools/license-server" admin show --state-dir "$TEST_TMP/$1" --json |
+    python3 -c 'import json, sys
+for line in sys.stdin:
+    e = json.loads(line)
+    if e.get("impi") == sys.argv[1]: print(e["balance"])' "$2"
+}
+
 # http_status OUT_FILE CURL_ARGS...: the HTTP status curl got (000: none), body in OUT_FILE.
 http_status() {
   local out=$1
