@@ -31,7 +31,7 @@ Outcome run_answer(const CallPlan& plan, const CallOptions& options, cli::Output
     std::map<nua_handle_t*, std::unique_ptr<Leg>> legs;
     unsigned calls = 0;
     bool done = false;
-    spdlog::info("listening on udp {}", ua->local());
+    spdlog::info("listening on udp and tcp {}", ua->local()); // nua binds both transports on one port
 
     auto finish_leg = [&](nua_handle_t* handle) {
         auto it = legs.find(handle);

@@ -87,9 +87,10 @@ std::vector<std::uint8_t> build(std::uint32_t ssrc, const std::optional<SenderIn
 
 std::optional<Report> parse(const std::uint8_t* data, std::size_t size)
 {
-    // A.2: the first packet is an SR or RR without padding; every packet is
-    // version 2 and the lengths add up to the datagram's.
-    if (size < 8 || (data[0] & 0xe0) != 0x80 || (data[1] != pt_sr && data[1] != pt_rr))
+    // A.2, relaxed as RFC 5506 allows (a lone BYE, as baresip sends at the
+    // end): every packet is version 2, of an RTCP type, and the lengths add
+    // up to the datagram's.
+    if (size < 8 || !looks_like_rtcp(data, size))
         return std::nullopt;
     Report report;
     for (std::size_t at = 0; at < size;) {

@@ -41,7 +41,8 @@ struct Report {
 std::vector<std::uint8_t> build(std::uint32_t ssrc, const std::optional<SenderInfo>& sender,
                                 const std::optional<ReportBlock>& block, const std::string& cname, bool bye);
 
-// nullopt when it is not a valid compound packet (the checks of RFC 3550 A.2).
+// nullopt when it is not a valid compound packet (the checks of RFC 3550
+// A.2, except that the first packet may be of any RTCP type: RFC 5506).
 std::optional<Report> parse(const std::uint8_t* data, std::size_t size);
 
 // RFC 5761 4: on a multiplexed port, RTCP is what has a second byte of 192-223.

@@ -390,6 +390,8 @@ void RtpSession::receive_rtcp(const std::uint8_t* data, std::size_t size)
     const auto report = rtcp::parse(data, size);
     if (!report) {
         ++rtcp_bad_;
+        spdlog::debug("RTCP: a malformed packet of {} bytes (first bytes {:02x} {:02x} {:02x} {:02x})", size, data[0],
+                      size > 1 ? data[1] : 0, size > 2 ? data[2] : 0, size > 3 ? data[3] : 0);
         return;
     }
     ++rtcp_received_;
