@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # ims-call's media and session extras, ims-call against ims-call without a
-# core: a WAV file as the RTP source (mu-law, A-law, 16-bit PCM), RTCP
-# reports both ways (rtcp-mux, and on RTP port + 1) with the one-way delay
-# estimate, UPDATE mid-call, the QoS precondition flow (183, PRACK, UPDATE,
-# 180, 200) and its refusal by an answerer without --precondition (420), SIP
-# over TCP; and the bad inputs: unsupported WAV files and option mixes (exit 2).
+# core: a WAV file as the RTP source (mu-law, checked byte for byte at a
+# bare UAS; 16-bit PCM sent as A-law), RTCP reports both ways (rtcp-mux, and
+# on the RTP port + 1) with the one-way delay estimate, UPDATE mid-call, the
+# QoS precondition flow (183, PRACK, UPDATE, 180, 200) and its refusal by an
+# answerer without --precondition (420), SIP over TCP; and the bad inputs:
+# unsupported WAV files and option mixes (exit 2).
 # Hosts: 127.0.142.1 caller, .2 answerer.
 # Usage: ims-call-session.sh BUILD_DIR
 set -eu
@@ -28,6 +29,25 @@ call_check "$OUT_FILE" 'm["rtcp"]["mux"] and m["rtcp"]["reports_received"] >= 2 
 ended echo || fail "the echo answerer did not exit"
 call_check "$TEST_TMP/echo.out" 'm["rtcp"]["mux"] and m["rtcp"]["reports_received"] >= 2 and m["one_way_delay_ms"] is not None and m["rtcp"]["peer_packets_lost"] == 0' \
   "answerer: RTCP received, its one-way delay estimate, the caller's report of no loss"
+
+# The bytes on the wire: a mu-law WAV sent as PCMU to a bare UAS that keeps
+# the payloads arrives unchanged, looped (G.711's two zeros, 0x7f and 0xff, are one).
+python3 "$here/../lib/rtp_sink_uas.py" 127.0.142.2 5082 "$TEST_TMP/sink.bin" 20 &
+track $!
+wait_for 5 test -e "$TEST_TMP/sink.bin.ready" || fail "the RTP sink did not start"
+run "$call" "${alice[@]}" --wav "$TEST_TMP/ulaw.wav" --duration 1 --json sip:bob@127.0.142.2:5082
+expect_exit 0 "a mu-law WAV call to a bare UAS"
+wait_for 5 test -s "$TEST_TMP/sink.bin" || true
+python3 - "$TEST_TMP/ulaw.wav" "$TEST_TMP/sink.bin" <<'PY' && pass "the RTP payloads are the WAV's samples, in order, looped" || fail "the RTP payloads differ from the WAV"
+import sys
+data = open(sys.argv[1], "rb").read()
+at = data.index(b"data")
+wav = data[at + 8:at + 8 + int.from_bytes(data[at + 4:at + 8], "little")]
+got = open(sys.argv[2], "rb").read()
+same = lambda b: bytes(0xFF if x == 0x7F else x for x in b)
+print(f"  {len(got)} bytes received, the WAV has {len(wav)}")
+sys.exit(0 if len(got) >= 6000 and same(got) == same((wav * (len(got) // len(wav) + 1))[:len(got)]) else 1)
+PY
 
 # RTCP on the RTP port + 1 (the caller offers no rtcp-mux); the answerer sends
 # a 16-bit PCM WAV as A-law.
