@@ -314,9 +314,12 @@ Outcome run_originate(const CallPlan& plan, const CallOptions& options, cli::Out
             tl_gets(e.tags, NUTAG_CALLSTATE_REF(state), TAG_END());
             if (state == nua_callstate_terminated) {
                 // nua ended the session itself (e.g. a 481 to our PRACK): not a clean end.
+                const std::string why = fmt::format("{} {}", e.status, e.phrase ? e.phrase : "");
                 if (leg.answered_at && leg.ended_by.empty()) {
                     leg.ended_by = "remote";
-                    leg.fail(Outcome::negative, fmt::format("the session ended: {} {}", e.status, e.phrase ? e.phrase : ""));
+                    leg.fail(Outcome::negative, "the session ended: " + why);
+                } else if (!leg.answered_at && !leg.status && !leg.cancelled) {
+                    leg.fail(Outcome::negative, "the call ended before a final answer: " + why);
                 }
                 finish();
             }

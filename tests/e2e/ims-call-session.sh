@@ -4,15 +4,18 @@
 # bare UAS; 16-bit PCM sent as A-law), RTCP reports both ways (rtcp-mux, and
 # on the RTP port + 1) with the one-way delay estimate, UPDATE mid-call, the
 # QoS precondition flow (183, PRACK, UPDATE, 180, 200) and its refusal by an
-# answerer without --precondition (420), SIP over TCP; and the bad inputs:
-# unsupported WAV files and option mixes (exit 2).
-# Hosts: 127.0.142.1 caller, .2 answerer.
+# answerer without --precondition (420), SIP over TCP (direct, and through
+# p2p-node); and the bad inputs: unsupported WAV files and option mixes
+# (exit 2).
+# Hosts: 127.0.142.1 caller, .2 answerer; 127.0.144.1 p2p-node, .2 alice, .3 bob.
 # Usage: ims-call-session.sh BUILD_DIR
 set -eu
 build=$(cd "$1" && pwd)
 here=$(dirname "$0")
 . "$here/../lib/testlib.sh"
+. "$here/../lib/p2p_node.sh"
 call=$build/tools/ims-call
+reg=$build/tools/ims-register
 . "$here/../lib/ims_call.sh"
 alice=(--impu sip:alice@ims.test --local 127.0.142.1)
 wav() { python3 "$here/../lib/wav.py" "$TEST_TMP/$1" "$2" "${3:-1}"; }
@@ -95,6 +98,24 @@ expect_exit 0 "a call over TCP"
 call_check "$OUT_FILE" 'c["transport"] == "tcp" and c["status"] == 200' "caller: the INVITE went over TCP"
 ended tcp || fail "the TCP answerer did not exit"
 call_check "$TEST_TMP/tcp.out" 'c["transport"] == "tcp"' "answerer: the INVITE came over TCP"
+
+# SIP over TCP through a p2p-node core serving UDP and TCP: bob's contact
+# and alice's registration on TCP, then the call.
+csv=$TEST_TMP/subscribers.csv
+printf 'impi,impus,auth,password,k,op,opc,amf,sqn\nalice@ims.test,sip:alice@ims.test,md5,alice-pw,,,,,\nbob@ims.test,sip:bob@ims.test,md5,bob-pw,,,,,\n' >"$csv"
+p2p_node_start core 127.0.144.1 5060 "$csv" --transport both
+answerer tcpcore 127.0.144.3:5070 --answer --max-calls 1
+run "$reg" --subscribers "$csv" --impi bob@ims.test --proxy "sip:127.0.144.1:5060;transport=tcp" --local 127.0.144.3 \
+  --contact "sip:bob@127.0.144.3:5070;transport=tcp"
+expect_exit 0 "bob registers his TCP contact with p2p-node over TCP"
+run "$reg" --subscribers "$csv" --impi alice@ims.test --proxy "sip:127.0.144.1:5060;transport=tcp" --local 127.0.144.2 --json
+expect_exit 0 "alice registers with p2p-node over TCP"
+cp "$OUT_FILE" "$TEST_TMP/alice.json"
+run "$call" --registration "$TEST_TMP/alice.json" --subscribers "$csv" --duration 1 --json sip:bob@ims.test
+expect_exit 0 "alice calls bob over TCP through p2p-node (--registration)"
+call_check "$OUT_FILE" 'c["transport"] == "tcp" and c["status"] == 200 and m["packets_received"] >= 40' "alice: TCP, answered, media"
+ended tcpcore || fail "bob's TCP answerer did not exit"
+call_check "$TEST_TMP/tcpcore.out" 'c["transport"] == "tcp" and c["status"] == 200' "bob: the INVITE came over TCP from the core"
 
 # Bad input: each a one-line error and exit 2.
 printf 'not audio at all\n' >"$TEST_TMP/text.wav"
