@@ -12,6 +12,7 @@ find_package(OpenSSL REQUIRED)
 pkg_check_modules(SOFIA REQUIRED IMPORTED_TARGET sofia-sip-ua)
 pkg_check_modules(PCAP REQUIRED IMPORTED_TARGET libpcap)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+pkg_check_modules(SNDFILE REQUIRED IMPORTED_TARGET sndfile)
 # Boost.Beast and Boost.Asio (header-only): the licence server's HTTP front.
 find_package(Boost 1.74 CONFIG REQUIRED)
 

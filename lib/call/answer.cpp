@@ -3,6 +3,7 @@
 // take; print every call and every MESSAGE received.
 #include "call/call_command.hpp"
 #include "call/leg.hpp"
+#include "call/precondition.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -30,7 +31,7 @@ Outcome run_answer(const CallPlan& plan, const CallOptions& options, cli::Output
     std::map<nua_handle_t*, std::unique_ptr<Leg>> legs;
     unsigned calls = 0;
     bool done = false;
-    spdlog::info("listening on udp {}", ua->local());
+    spdlog::info("listening on udp and tcp {}", ua->local()); // nua binds both transports on one port
 
     auto finish_leg = [&](nua_handle_t* handle) {
         auto it = legs.find(handle);
@@ -65,17 +66,37 @@ Outcome run_answer(const CallPlan& plan, const CallOptions& options, cli::Output
     auto answer = [&](Leg& leg) {
         if (leg.status || leg.cancelled)
             return;
-        LocalMedia local = local_media(plan.host, leg.rtp.get(), {leg.codec});
-        local.telephone_event_pt = leg.remote.telephone_event_pt;
-        leg.local_sdp = build_sdp(local);
-        const std::string& sdp = leg.local_sdp;
+        // With preconditions the SDP answer went in the reliable 183 (and the
+        // UPDATE's 200): the offer/answer is done, the 200 carries none.
+        const bool described = leg.precondition;
+        if (!described)
+            leg.local_sdp = build_sdp(leg.local);
         leg.status = 200;
         leg.reason = "OK";
         leg.answered_at = Leg::Clock::now();
-        nua_respond(leg.handle, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()),
-                    TAG_END());
+        nua_respond(leg.handle, SIP_200_OK, TAG_IF(!described, SIPTAG_CONTENT_TYPE_STR("application/sdp")),
+                    TAG_IF(!described, SIPTAG_PAYLOAD_STR(leg.local_sdp.c_str())), TAG_END());
         if (leg.rtp)
-            leg.rtp->start(leg.remote.address, leg.remote.port, leg.codec, options.echo, options.tone_hz);
+            leg.rtp->start(leg.remote, leg.codec, audio_source(plan, options), leg.local.rtcp_mux);
+    };
+    auto answer_later = [&](Leg& leg) {
+        if (!options.answer)
+            return;
+        leg.timer = std::make_unique<LoopTimer>(*ua);
+        leg.timer->start(options.answer_delay, [&answer, &leg] { answer(leg); });
+    };
+    // Alerting: 180 (reliable with --100rel or preconditions, when the caller
+    // supports it), then the answer after --answer-delay; after a reliable
+    // 180, only once it is PRACKed: sofia-sip's caller ends the session when
+    // its PRACK meets a 481 because the 200 went first.
+    auto ring = [&](Leg& leg, bool reliable) {
+        nua_respond(leg.handle, SIP_180_RINGING, TAG_IF(reliable, SIPTAG_REQUIRE_STR("100rel")), TAG_END());
+        if (!leg.provisional_at)
+            leg.provisional_at = Leg::Clock::now();
+        if (reliable)
+            leg.answer_at_prack = leg.pracks + 1;
+        else
+            answer_later(leg);
     };
 
     ua->set_handler([&](const NuaEvent& e) {
@@ -129,16 +150,26 @@ Outcome run_answer(const CallPlan& plan, const CallOptions& options, cli::Output
                 return;
             }
             if (options.media != "none")
-                leg.rtp = std::make_unique<RtpSession>(ua->root(), plan.host);
+                leg.rtp = std::make_unique<RtpSession>(ua->root(), plan.host, options.rtcp_interval);
+            leg.local = local_media(plan.host, leg.rtp.get(), {leg.codec});
+            leg.local.telephone_event_pt = leg.remote.telephone_event_pt;
+            leg.local.rtcp_mux = leg.local.rtcp_mux && leg.remote.rtcp_mux && options.rtcp_mux;
             // --100rel: a reliable 180 (RFC 3262) when the caller supports it; nua retransmits it until PRACK.
-            const bool reliable = options.rel100 && e.sip &&
-                                  (sip_has_feature(e.sip->sip_supported, "100rel") || sip_has_feature(e.sip->sip_require, "100rel"));
-            nua_respond(e.handle, SIP_180_RINGING, TAG_IF(reliable, SIPTAG_REQUIRE_STR("100rel")), TAG_END());
-            leg.provisional_at = Leg::Clock::now();
-            if (options.answer) {
-                leg.timer = std::make_unique<LoopTimer>(*ua);
-                leg.timer->start(options.answer_delay, [&answer, &leg] { answer(leg); });
+            const bool supports_100rel =
+                e.sip && (sip_has_feature(e.sip->sip_supported, "100rel") || sip_has_feature(e.sip->sip_require, "100rel"));
+            // --precondition and an offer with mandatory QoS lines (RFC 3312): a
+            // reliable 183 with our answer (nothing reserved here yet; tell us
+            // when the caller's side is, a=conf), then alerting after its UPDATE.
+            leg.precondition = options.precondition && supports_100rel && wants_preconditions(leg.remote);
+            if (leg.precondition) {
+                leg.local.attributes = qos_attributes({false, peer_status(leg.remote).remote}, true);
+                leg.local_sdp = build_sdp(leg.local);
+                nua_respond(e.handle, SIP_183_SESSION_PROGRESS, SIPTAG_REQUIRE_STR("100rel, precondition"),
+                            SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(leg.local_sdp.c_str()), TAG_END());
+                leg.provisional_at = Leg::Clock::now();
+                return;
             }
+            ring(leg, (options.rel100 || options.precondition) && supports_100rel);
             return;
         }
         case nua_i_cancel:
@@ -153,8 +184,22 @@ Outcome run_answer(const CallPlan& plan, const CallOptions& options, cli::Output
             }
             return;
         case nua_i_prack:
-            if (e.leg)
-                ++e.leg->pracks;
+            if (e.leg && ++e.leg->pracks == e.leg->answer_at_prack) {
+                e.leg->answer_at_prack = 0;
+                answer_later(*e.leg);
+            }
+            return;
+        case nua_i_update:
+            if (!e.leg) {
+                nua_respond(e.handle, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(ua->nua()), TAG_END());
+                return;
+            }
+            if (answer_update(ua->nua(), *e.leg, e) && e.leg->precondition && !e.leg->precondition_met_at &&
+                peer_status(e.leg->remote).remote) {
+                // Both sides reserved (ours with this answer): now alert the user.
+                e.leg->precondition_met_at = Leg::Clock::now();
+                ring(*e.leg, true);
+            }
             return;
         case nua_i_bye:
             if (e.leg) {

@@ -20,6 +20,9 @@ UaConfig ua_config(const CallPlan& plan, const CallOptions& options)
     config.tls_host = plan.tls_host;
     config.tls_port = plan.tls_port;
     config.tls_options = plan.tls_options;
+    // Calls take offers in UPDATEs (and send their own); load mode leaves them to nua.
+    config.answers_update = plan.mode == CallPlan::Mode::call || plan.mode == CallPlan::Mode::answer;
+    config.precondition = options.precondition;
     // SIP timer B/F: never longer than what we wait for a first answer plus a ring.
     config.transaction_timeout = std::max(options.timeout, 1.0) + std::max(options.ring_timeout, 0.0);
     return config;
@@ -75,6 +78,15 @@ std::string auth_answer(const Caller& plan, const sip_t* challenge, int attempts
     if (!algorithm.empty() && strcasecmp(algorithm.c_str(), "MD5") != 0 && strcasecmp(algorithm.c_str(), "MD5-sess") != 0)
         throw Failure(Outcome::auth, fmt::format("cannot answer Digest algorithm {} (ims-call answers MD5)", algorithm));
     return fmt::format("Digest:{}:{}:{}", realm, plan.impi, plan.password);
+}
+
+AudioSource audio_source(const CallPlan& plan, const CallOptions& options)
+{
+    AudioSource source;
+    source.echo = options.echo;
+    source.tone_hz = options.tone_hz;
+    source.wav = plan.wav;
+    return source;
 }
 
 std::string route_header(const CallPlan& plan)

@@ -4,6 +4,7 @@
 #include "call/call_options.hpp"
 #include "cli/outcome.hpp"
 #include "cli/output.hpp"
+#include "call/rtp.hpp"
 #include "call/user_agent.hpp"
 
 #include <memory>
@@ -48,6 +49,8 @@ struct AuthState {
 // Failure(auth) when the credentials were refused or AKA fails.
 std::optional<std::string> own_authorization(const CallPlan& plan, const sip_t* response, const std::string& method,
                                              const std::string& uri, AuthState& state);
+// What a call's RTP sender sends: the --wav file or the tone (echo: what arrives).
+AudioSource audio_source(const CallPlan& plan, const CallOptions& options);
 // Route header value for the preloaded route, empty when none.
 std::string route_header(const CallPlan& plan);
 

@@ -51,6 +51,25 @@ void check_codec(const std::string& codec)
         usage(fmt::format("unknown --codec '{}' (supported: pcmu, pcma)", codec));
 }
 
+// The media and session options that exclude each other or a mode.
+void check_media(const CallOptions& o)
+{
+    const bool answer_mode = !o.listen.empty();
+    const bool load_mode = o.count || o.run_time > 0;
+    if (!o.wav.empty() && o.media == "none")
+        usage("--wav sends a WAV file over RTP: not with --media none");
+    if (!o.wav.empty() && o.echo)
+        usage("--wav and --echo exclude each other (the answerer sends one or the other)");
+    if (!o.wav.empty() && (load_mode || !o.message.empty()))
+        usage("--wav needs a call with media: not with load mode or --message");
+    if (o.update && answer_mode)
+        usage("--update makes the caller send an UPDATE; an answerer answers UPDATEs without it");
+    if ((o.update || o.precondition) && (load_mode || !o.message.empty()))
+        usage("--update and --precondition shape one call: not with load mode or --message");
+    if (o.rtcp_interval < 0 || (o.rtcp_interval > 0 && o.rtcp_interval < 0.1))
+        usage(fmt::format("--rtcp-interval {}: give 0 (no RTCP) or at least 0.1 s", o.rtcp_interval));
+}
+
 } // namespace
 
 CallPlan plan_call(const CallOptions& o)
@@ -59,6 +78,7 @@ CallPlan plan_call(const CallOptions& o)
     check_codec(o.codec);
     if (o.media != "tone" && o.media != "none")
         usage(fmt::format("unknown --media '{}' (supported: tone, none)", o.media));
+    check_media(o);
     const bool answer_mode = !o.listen.empty();
     if (answer_mode) {
         plan.mode = CallPlan::Mode::answer;
@@ -183,8 +203,8 @@ CallPlan plan_call(const CallOptions& o)
     if (!answer_mode) {
         const sip::SipUri hop = sip::parse_sip_uri(plan.proxy.empty() ? plan.target : plan.proxy,
                                                    plan.proxy.empty() ? "the target URI" : "the proxy");
-        if (!hop.transport.empty() && hop.transport != "udp" && hop.transport != "tls")
-            usage(fmt::format("{}: ims-call speaks SIP over UDP and TLS only", hop.text));
+        if (!hop.transport.empty() && hop.transport != "udp" && hop.transport != "tcp" && hop.transport != "tls")
+            usage(fmt::format("{}: transport={} (ims-call speaks SIP over UDP, TCP and TLS)", hop.text, hop.transport));
         plan.tls = sip::resolve_transport("", hop, o.tls) == "tls";
         plan.tls_options = o.tls;
     } else if (plan.tls_host.empty() && (!o.tls.ca_file.empty() || !o.tls.cert_file.empty() || !o.tls.key_file.empty() || o.tls.insecure)) {
@@ -213,6 +233,8 @@ CallPlan plan_call(const CallOptions& o)
                 usage(fmt::format("cannot tell which local address reaches {}: give --local ADDRESS or --proxy URI", hop.host));
         }
     }
+    if (!o.wav.empty())
+        plan.wav = read_wav(o.wav);
     plan.user_agent = o.user_agent.empty() ? "imsp2p-ims-call/" + cli::toolkit_version() : o.user_agent;
     return plan;
 }

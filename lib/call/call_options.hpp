@@ -2,6 +2,7 @@
 // a run needs (setup: validation and reading files only, no network I/O).
 #pragma once
 
+#include "call/wav.hpp"
 #include "sip/tls.hpp"
 #include "ue/core_discovery.hpp"
 
@@ -38,6 +39,8 @@ struct CallOptions {
     unsigned max_redirects = 3; // 3xx followed at most this often (0: reported as a failure)
     std::string redirect;      // answer mode: 302 to this Contact
     bool rel100 = false;       // --100rel: Require: 100rel (caller), reliable 180 (answerer)
+    bool update = false;       // --update: the caller sends an UPDATE with a new offer mid-call
+    bool precondition = false; // --precondition: the QoS precondition flow (RFC 3312), both sides
     // Load mode (count > 0).
     unsigned count = 0;
     double rate = 0;           // calls started per second, 0: as fast as concurrency allows
@@ -56,6 +59,9 @@ struct CallOptions {
     std::string media = "tone"; // tone | none
     std::string codec;          // empty: offer PCMU and PCMA; pcmu | pcma: only that one
     unsigned tone_hz = 440;
+    std::string wav;            // --wav FILE: send this instead of a tone
+    double rtcp_interval = 5;   // seconds between RTCP reports, 0: no RTCP
+    bool rtcp_mux = true;       // offer and accept rtcp-mux (RFC 5761); --no-rtcp-mux: RTCP on RTP port + 1
 };
 
 // One caller of load mode (a row of the subscriber file).
@@ -85,6 +91,7 @@ struct CallPlan {
     bool callers_from_file = false; // load mode: callers (and callees) are the subscriber file's rows
     std::vector<Caller> callers;
     std::string user_agent;
+    std::shared_ptr<const WavAudio> wav; // --wav, read and checked
 };
 
 // Throws Failure(usage) with a precise message for every bad input.

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <cmath>
 #include <strings.h>
 
@@ -38,6 +39,13 @@ void note_dialog(Leg& leg, const sip_t* sip)
         leg.from = uri_text(sip->sip_from->a_url);
     if (leg.to.empty() && sip->sip_to)
         leg.to = uri_text(sip->sip_to->a_url);
+    // The top Via is the caller's own in the responses it gets too: the INVITE's transport.
+    if (leg.transport.empty() && sip->sip_via && sip->sip_via->v_protocol) {
+        const std::string protocol = sip->sip_via->v_protocol; // SIP/2.0/UDP
+        const auto slash = protocol.rfind('/');
+        for (const char c : protocol.substr(slash == std::string::npos ? 0 : slash + 1))
+            leg.transport += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
 }
 
 std::string unknown_header(const sip_t* sip, const char* name)
@@ -66,6 +74,7 @@ nlohmann::json call_fields(const Leg& leg)
         {"direction", leg.incoming ? "incoming" : "outgoing"},
         {"from", leg.from},
         {"to", leg.to},
+        {"transport", leg.transport.empty() ? nlohmann::json() : nlohmann::json(leg.transport)},
         {"identity", leg.identity.empty() ? nlohmann::json() : nlohmann::json(leg.identity)},
         {"status", leg.status ? nlohmann::json(leg.status) : nlohmann::json()},
         {"reason", leg.reason.empty() ? nlohmann::json() : nlohmann::json(leg.reason)},
@@ -79,6 +88,9 @@ nlohmann::json call_fields(const Leg& leg)
         duration = std::round(std::chrono::duration<double>(*leg.ended_at - *leg.answered_at).count() * 1000) / 1000;
     fields["duration_s"] = duration;
     fields["prack_count"] = leg.pracks;
+    fields["update_count"] = leg.updates;
+    fields["precondition"] = leg.precondition ? nlohmann::json{{"met_ms", ms_between(leg.invite_at, leg.precondition_met_at)}}
+                                              : nlohmann::json();
     if (!leg.incoming)
         fields["redirected_to"] = leg.redirects;
     fields["ended_by"] = leg.ended_by.empty() ? nlohmann::json() : nlohmann::json(leg.ended_by);
@@ -110,6 +122,9 @@ std::string call_text(const Leg& leg)
                                  media["remote"].is_null() ? "-" : media["remote"].get<std::string>()));
         row("rtp", fmt::format("sent {}, received {}, lost {} ({:.2f} %), jitter {:.2f} ms", s.packets_sent,
                                s.packets_received, s.packets_lost, s.loss_percent, s.jitter_ms));
+        if (s.rtt_samples)
+            row("delay", fmt::format("one-way {:.3f} ms (estimate: half the RTCP round trip of {:.3f} ms, {} samples)", s.rtt_ms / 2,
+                                     s.rtt_ms, s.rtt_samples));
     }
     row("error", leg.error);
     return text;

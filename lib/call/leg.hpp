@@ -23,6 +23,7 @@ struct Leg {
     nua_handle_t* handle = nullptr;
     bool incoming = false;
     std::string call_id, from, to;
+    std::string transport;      // udp, tcp, tls: of the INVITE (its top Via)
     std::string identity;       // outgoing: our P-Preferred-Identity; incoming: P-Asserted- or P-Preferred-Identity
     Clock::time_point invite_at = Clock::now();       // sent or received
     std::optional<Clock::time_point> provisional_at;  // first 18x
@@ -36,9 +37,15 @@ struct Leg {
     int auth_attempts = 0;
     std::vector<std::string> redirects; // outgoing: the 3xx Contacts followed, in order
     unsigned pracks = 0;        // PRACKs answered 2xx (caller: sent; answerer: received)
+    unsigned updates = 0;       // UPDATEs answered 2xx (sent or received)
+    unsigned answer_at_prack = 0; // answerer: answer when this many PRACKs came (0: not waiting)
+    bool update_sent = false;   // ours is sent (--update, or the precondition flow's)
+    bool precondition = false;  // the call uses QoS preconditions (RFC 3312)
+    std::optional<Clock::time_point> precondition_met_at; // both sides' resources reserved
     bool cancelled = false;     // we sent CANCEL (--ring-timeout)
     bool finished = false;
-    std::string local_sdp;      // the SDP we answered with (offered again to a re-INVITE)
+    LocalMedia local;           // our description (each new offer or answer raises its version)
+    std::string local_sdp;      // the SDP we last sent (offered again to a re-INVITE)
     RemoteMedia remote;
     Codec codec;
     std::unique_ptr<RtpSession> rtp;
@@ -55,6 +62,14 @@ struct Leg {
 
 // Our SDP for a host and RTP session (port 9 without one), with a fresh session id.
 LocalMedia local_media(const std::string& host, const RtpSession* rtp, std::vector<Codec> codecs);
+
+// Answers an UPDATE (RFC 3311) of the call: 200 with our description again
+// (a new version; QoS lines when the call uses preconditions), 200 without
+// a body to one without an offer, 488 to an offer we cannot take. Returns
+// whether it was accepted; the offer's description is then leg.remote.
+bool answer_update(nua_t* nua, Leg& leg, const NuaEvent& e);
+// Sends an UPDATE with our description again, a new version, `attributes` as its further lines.
+void send_update(Leg& leg, const std::string& attributes);
 
 // Fills call_id, from and to from a request or response.
 void note_dialog(Leg& leg, const sip_t* sip);

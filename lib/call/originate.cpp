@@ -2,6 +2,7 @@
 // CANCEL on --ring-timeout; Digest challenges; the call's result.
 #include "call/call_command.hpp"
 #include "call/leg.hpp"
+#include "call/precondition.hpp"
 
 #include "util/random.hpp"
 
@@ -42,6 +43,8 @@ LocalMedia local_media(const std::string& host, const RtpSession* rtp, std::vect
     LocalMedia local;
     local.address = host;
     local.port = rtp ? rtp->port() : 9;
+    local.rtcp_port = rtp ? rtp->rtcp_port() : 0;
+    local.rtcp_mux = local.rtcp_port != 0; // offered; an answer keeps it only when the offer had it
     local.codecs = std::move(codecs);
     local.session_id = session_id();
     return local;
@@ -55,12 +58,20 @@ Outcome run_originate(const CallPlan& plan, const CallOptions& options, cli::Out
     leg.to = plan.target;
     leg.identity = "<" + plan.preferred_identity + ">";
     if (options.media != "none")
-        leg.rtp = std::make_unique<RtpSession>(ua->root(), plan.host);
-    const std::string offer = build_sdp(local_media(plan.host, leg.rtp.get(), offered_codecs(options)));
+        leg.rtp = std::make_unique<RtpSession>(ua->root(), plan.host, options.rtcp_interval);
+    leg.local = local_media(plan.host, leg.rtp.get(), offered_codecs(options));
+    leg.local.rtcp_mux = leg.local.rtcp_mux && options.rtcp_mux;
+    // --precondition: nothing reserved yet on either side (RFC 3312 5).
+    leg.precondition = options.precondition;
+    if (leg.precondition)
+        leg.local.attributes = qos_attributes({false, false}, false);
+    leg.local_sdp = build_sdp(leg.local);
+    const std::string offer = leg.local_sdp;
+    const char* require = options.precondition ? "100rel, precondition" : options.rel100 ? "100rel" : nullptr;
     const std::string route = route_header(plan);
     const std::string ppi = "P-Preferred-Identity: <" + plan.preferred_identity + ">";
 
-    LoopTimer no_answer(*ua), ring(*ua), hold(*ua), guard(*ua);
+    LoopTimer no_answer(*ua), ring(*ua), hold(*ua), guard(*ua), update(*ua);
     bool any_answer = false;
 
     auto finish = [&] {
@@ -75,6 +86,7 @@ Outcome run_originate(const CallPlan& plan, const CallOptions& options, cli::Out
         ring.cancel();
         hold.cancel();
         guard.cancel();
+        update.cancel();
         ua->stop();
     };
     auto hang_up = [&](const char* why) {
@@ -102,7 +114,7 @@ Outcome run_originate(const CallPlan& plan, const CallOptions& options, cli::Out
                                 NUTAG_RETRY_COUNT(options.max_redirects + 2), TAG_END());
         nua_invite(leg.handle, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(offer.c_str()),
                    SIPTAG_HEADER_STR(ppi.c_str()), TAG_IF(!authorization.empty(), SIPTAG_HEADER_STR(authorization.c_str())),
-                   TAG_IF(options.rel100, SIPTAG_REQUIRE_STR("100rel")), TAG_END());
+                   TAG_IF(require, SIPTAG_REQUIRE_STR(require)), TAG_END());
     };
     // A 3xx (RFC 3261 8.1.3.4) is followed to its first Contact, To unchanged,
     // at most --max-redirects times and never to a URI already tried. nua
@@ -166,6 +178,16 @@ Outcome run_originate(const CallPlan& plan, const CallOptions& options, cli::Out
             if (e.status < 200) {
                 if (e.status > 100 && !leg.provisional_at)
                     leg.provisional_at = Leg::Clock::now();
+                // An early answer (a reliable 183 with SDP): the precondition flow goes on after its PRACK.
+                if (e.status > 100 && leg.precondition && !leg.update_sent) {
+                    RemoteMedia early;
+                    if (parse_remote_sdp(payload_text(e.sip), early).empty() && wants_preconditions(early) &&
+                        !early.codecs.empty()) {
+                        leg.remote = early;
+                        leg.codec = early.codecs.front();
+                        leg.local.codecs = {leg.codec}; // what our UPDATE offers
+                    }
+                }
                 return;
             }
             if (e.status == 401 || e.status == 407) {
@@ -217,14 +239,28 @@ Outcome run_originate(const CallPlan& plan, const CallOptions& options, cli::Out
             leg.reason = e.phrase ? e.phrase : "";
             no_answer.cancel();
             ring.cancel();
-            if (const std::string error = parse_remote_sdp(payload_text(e.sip), leg.remote); !error.empty()) {
-                leg.fail(Outcome::negative, "unusable SDP answer: " + error);
-                hang_up("bad SDP answer");
-                return;
+            // The answer is in the 200, or came earlier (a reliable 18x, an UPDATE's 200).
+            if (const std::string body = payload_text(e.sip); !body.empty() || leg.remote.codecs.empty()) {
+                RemoteMedia answer;
+                if (const std::string error = parse_remote_sdp(body, answer); !error.empty()) {
+                    leg.fail(Outcome::negative, "unusable SDP answer: " + error);
+                    hang_up("bad SDP answer");
+                    return;
+                }
+                leg.remote = answer;
             }
+            if (!leg.remote.codecs.empty()) {
+                leg.codec = leg.remote.codecs.front();
+                leg.local.codecs = {leg.codec}; // what a later offer of ours (UPDATE) carries
+                leg.local.rtcp_mux = leg.local.rtcp_mux && leg.remote.rtcp_mux;
+            }
+            if (leg.precondition && !leg.precondition_met_at)
+                leg.fail(Outcome::negative, "answered before the QoS preconditions were met (no UPDATE exchange)");
             if (leg.rtp && !leg.remote.codecs.empty())
-                leg.rtp->start(leg.remote.address, leg.remote.port, leg.remote.codecs.front(), false, options.tone_hz);
+                leg.rtp->start(leg.remote, leg.codec, audio_source(plan, options), leg.local.rtcp_mux);
             hold.start(options.duration, [&] { hang_up("--duration elapsed"); });
+            if (options.update)
+                update.start(options.duration / 2, [&] { send_update(leg, {}); });
             return;
         case nua_i_bye:
             if (!leg.ended_at)
@@ -234,12 +270,40 @@ Outcome run_originate(const CallPlan& plan, const CallOptions& options, cli::Out
             finish();
             return;
         case nua_i_invite: // a re-INVITE from the far end: the session stays as it is
-            nua_respond(leg.handle, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(offer.c_str()),
-                        TAG_END());
+            nua_respond(leg.handle, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                        SIPTAG_PAYLOAD_STR(leg.local_sdp.c_str()), TAG_END());
             return;
         case nua_r_prack:
-            if (e.status >= 200 && e.status < 300)
+            if (e.status >= 200 && e.status < 300) {
                 ++leg.pracks;
+                // RFC 3312: our resources are reserved (at once: see precondition.hpp): say so in an UPDATE.
+                if (leg.precondition && !leg.update_sent && !leg.remote.codecs.empty())
+                    send_update(leg, qos_attributes({true, peer_status(leg.remote).remote}, false));
+            }
+            return;
+        case nua_r_update:
+            if (e.status < 200)
+                return;
+            if (e.status >= 300) {
+                leg.fail(outcome_of_status(e.status), fmt::format("UPDATE answered {} {}", e.status, e.phrase ? e.phrase : ""));
+                if (leg.precondition && !leg.answered_at) { // the preconditions cannot be met: give up the call
+                    leg.cancelled = true;
+                    nua_cancel(leg.handle, TAG_END());
+                }
+                return;
+            }
+            ++leg.updates;
+            if (RemoteMedia answer; parse_remote_sdp(payload_text(e.sip), answer).empty()) {
+                leg.remote = answer;
+                if (leg.precondition && !leg.precondition_met_at) {
+                    const QosStatus status = peer_status(answer);
+                    if (status.local && status.remote)
+                        leg.precondition_met_at = Leg::Clock::now();
+                }
+            }
+            return;
+        case nua_i_update:
+            answer_update(ua->nua(), leg, e);
             return;
         case nua_r_bye:
             if (e.status >= 200)
@@ -248,8 +312,17 @@ Outcome run_originate(const CallPlan& plan, const CallOptions& options, cli::Out
         case nua_i_state: {
             int state = nua_callstate_init;
             tl_gets(e.tags, NUTAG_CALLSTATE_REF(state), TAG_END());
-            if (state == nua_callstate_terminated)
+            if (state == nua_callstate_terminated) {
+                // nua ended the session itself (e.g. a 481 to our PRACK): not a clean end.
+                const std::string why = fmt::format("{} {}", e.status, e.phrase ? e.phrase : "");
+                if (leg.answered_at && leg.ended_by.empty()) {
+                    leg.ended_by = "remote";
+                    leg.fail(Outcome::negative, "the session ended: " + why);
+                } else if (!leg.answered_at && !leg.status && !leg.cancelled) {
+                    leg.fail(Outcome::negative, "the call ended before a final answer: " + why);
+                }
                 finish();
+            }
             return;
         }
         default:

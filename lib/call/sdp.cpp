@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <string_view>
 
 namespace imsp2p::call {
@@ -92,8 +93,13 @@ std::string build_sdp(const LocalMedia& local)
         formats += fmt::format(" {}", local.telephone_event_pt);
         maps += fmt::format("a=rtpmap:{0} telephone-event/8000\r\na=fmtp:{0} 0-16\r\n", local.telephone_event_pt);
     }
+    if (local.rtcp_port && local.rtcp_port != local.port + 1)
+        maps += fmt::format("a=rtcp:{}\r\n", local.rtcp_port);
+    if (local.rtcp_mux)
+        maps += "a=rtcp-mux\r\n";
+    maps += local.attributes;
     return fmt::format("v=0\r\n"
-                       "o=- {0} {0} IN {1} {2}\r\n"
+                       "o=- {0} {6} IN {1} {2}\r\n"
                        "s=imsp2p\r\n"
                        "c=IN {1} {2}\r\n"
                        "t=0 0\r\n"
@@ -101,7 +107,8 @@ std::string build_sdp(const LocalMedia& local)
                        "{5}"
                        "a=ptime:20\r\n"
                        "a=sendrecv\r\n",
-                       local.session_id, family, local.address, local.port, formats, maps);
+                       local.session_id, family, local.address, local.port, formats, maps,
+                       local.version ? local.version : local.session_id);
 }
 
 std::string parse_remote_sdp(const std::string& body, RemoteMedia& remote)
@@ -146,6 +153,17 @@ std::string parse_remote_sdp(const std::string& body, RemoteMedia& remote)
                 for (const auto& codec : supported_codecs())
                     if (strcasecmp(map->rm_encoding, codec.name.c_str()) == 0 && map->rm_rate == codec.rate)
                         remote.codecs.push_back({static_cast<int>(map->rm_pt), codec.name, codec.rate});
+            }
+            for (const sdp_attribute_t* a = audio->m_attributes; a; a = a->a_next) {
+                if (!a->a_name)
+                    continue;
+                if (strcasecmp(a->a_name, "rtcp-mux") == 0)
+                    remote.rtcp_mux = true;
+                else if (strcasecmp(a->a_name, "rtcp") == 0 && a->a_value)
+                    remote.rtcp_port = static_cast<unsigned>(std::strtoul(a->a_value, nullptr, 10) & 0xffff);
+                else if ((strcasecmp(a->a_name, "curr") == 0 || strcasecmp(a->a_name, "des") == 0 ||
+                          strcasecmp(a->a_name, "conf") == 0) && a->a_value)
+                    remote.qos.push_back(fmt::format("{}:{}", a->a_name, a->a_value));
             }
             if (error.empty() && remote.port != 0 && remote.codecs.empty())
                 error = "no codec in common (ims-call supports PCMU and PCMA)";

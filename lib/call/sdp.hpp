@@ -20,6 +20,9 @@ struct RemoteMedia {
     unsigned port = 0;      // 0: the stream is rejected
     std::vector<Codec> codecs; // offered/answered audio codecs we support, in the peer's order
     int telephone_event_pt = -1;
+    unsigned rtcp_port = 0; // a=rtcp (RFC 3605); 0: the RTP port + 1
+    bool rtcp_mux = false;  // a=rtcp-mux (RFC 5761)
+    std::vector<std::string> qos; // RFC 3312 lines of the audio stream: "curr:qos local none", "des:...", "conf:..."
 };
 
 // Our side of the media: where we receive and what we send.
@@ -29,6 +32,10 @@ struct LocalMedia {
     std::vector<Codec> codecs;
     int telephone_event_pt = 101;
     unsigned long long session_id = 0;
+    unsigned long long version = 0; // o= session version; 0: session_id (a later offer of the session raises it)
+    unsigned rtcp_port = 0;  // our RTCP port; 0: no RTCP
+    bool rtcp_mux = false;   // offer (or accept) RTCP on the RTP port
+    std::string attributes;  // further media lines ("a=...\r\n"), e.g. QoS preconditions
 };
 
 // The codecs ims-call supports, in its order of preference.

@@ -110,6 +110,10 @@ UserAgent::UserAgent(const UaConfig& config) : config_(config)
                       TAG_IF(!config.contact_user.empty(), NUTAG_M_USERNAME(config.contact_user.c_str())),
                       TAG_IF(!config.user_agent.empty(), SIPTAG_USER_AGENT_STR(config.user_agent.c_str())),
                       SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, PRACK, UPDATE"),
+                      // nua answers an UPDATE itself, without SDP (media is ours): the
+                      // application answers it when it takes offers there.
+                      TAG_IF(config.answers_update, NUTAG_APPL_METHOD("INVITE, REGISTER, PUBLISH, SUBSCRIBE, UPDATE")),
+                      TAG_IF(config.precondition, SIPTAG_SUPPORTED_STR("100rel, timer, precondition")),
                       // Large socket buffers: under load a burst of answers (or a few ms
                       // off the CPU on a shared machine) must not overflow the kernel's default
                       // 208 KiB, which costs a retransmission per lost datagram.

@@ -27,6 +27,8 @@ struct UaConfig {
     std::string tls_host;      // listen on TLS here too (answerer); empty: no
     unsigned tls_port = 0;
     sip::TlsOptions tls_options;
+    bool answers_update = false; // the application answers UPDATE (its SDP), not nua
+    bool precondition = false;   // Supported: precondition (RFC 3312)
 };
 
 struct NuaEvent {

@@ -11,24 +11,8 @@ build=$(cd "$1" && pwd)
 . "$(dirname "$0")/../lib/testlib.sh"
 call=$build/tools/ims-call
 send=$(dirname "$0")/../lib/sip_send.py
+. "$(dirname "$0")/../lib/ims_call.sh"
 alice=(--impu sip:alice@ims.test --local 127.0.21.1)
-
-# answerer NAME ADDRESS:PORT OPTIONS...: ims-call --listen in the background,
-# ready when it printed its "listening" event.
-answerer() {
-  local name=$1 listen=$2
-  shift 2
-  "$call" --listen "$listen" --json "$@" >"$TEST_TMP/$name.out" 2>"$TEST_TMP/$name.err" &
-  track $!
-  printf -v "PID_$name" '%s' "$!"
-  wait_for 5 grep -q '"event":"listening"' "$TEST_TMP/$name.out" || fail "answerer $name did not start"
-}
-# ended NAME: waits (bounded) for the answerer NAME to exit by itself.
-ended() {
-  local pid_var=PID_$1
-  for _ in $(seq 100); do kill -0 "${!pid_var}" 2>/dev/null || return 0; sleep 0.1; done
-  return 1
-}
 
 # A call answered after 0.3 s, 2 s of tone both ways.
 answerer bob 127.0.21.2:5070 --answer --answer-delay 0.3 --max-calls 1

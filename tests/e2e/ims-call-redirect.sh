@@ -9,16 +9,8 @@ set -eu
 build=$(cd "$1" && pwd)
 . "$(dirname "$0")/../lib/testlib.sh"
 call=$build/tools/ims-call
+. "$(dirname "$0")/../lib/ims_call.sh"
 alice=(--impu sip:alice@ims.test --local 127.0.140.21 --media none --duration 0.2)
-
-# answerer NAME ADDRESS:PORT OPTIONS...: ims-call --listen in the background, ready when listening.
-answerer() {
-  local name=$1 listen=$2
-  shift 2
-  "$call" --listen "$listen" --json "$@" >"$TEST_TMP/$name.out" 2>"$TEST_TMP/$name.err" &
-  track $!
-  wait_for 5 grep -q '"event":"listening"' "$TEST_TMP/$name.out" || fail "answerer $name did not start"
-}
 
 answerer bob 127.0.140.22:5072 --answer --media none
 answerer moved 127.0.140.22:5070 --redirect sip:bob@127.0.140.22:5072

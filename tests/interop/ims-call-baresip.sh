@@ -2,7 +2,8 @@
 # ims-call with a third-party SIP UA, baresip (headless, Debian's
 # baresip-core), as the far end in both directions, direct (no core):
 # ims-call calls baresip (auto-answer), then baresip, driven over its
-# ctrl_tcp socket, calls an `ims-call --listen --answer`. baresip's audio
+# ctrl_tcp socket, calls an `ims-call --listen --answer`. ims-call reads
+# baresip's RTCP (not multiplexed: baresip answers no rtcp-mux). baresip's audio
 # device is aubridge's "null" pair, which sends back what it receives.
 # Hosts: 127.0.23.2 ims-call, .3 baresip.
 # Usage: ims-call-baresip.sh BUILD_DIR
@@ -53,9 +54,16 @@ PY
 }
 baresip_start
 
-# ims-call → baresip.
-run "$call" --impu sip:alice@ims.test --local 127.0.23.2 --duration 2 --json sip:bob@127.0.23.3:5060
+# ims-call → baresip, held 6 s for baresip's RTCP (every 5 s or so).
+run "$call" --impu sip:alice@ims.test --local 127.0.23.2 --duration 6 --rtcp-interval 1 --json sip:bob@127.0.23.3:5060
 expect_exit 0 "ims-call calls baresip, baresip answers"
+python3 - "$OUT_FILE" <<'PY' && pass "RTCP with baresip: its reports read, a one-way delay estimate" || fail "RTCP with baresip"
+import json, sys
+m = [json.loads(l) for l in open(sys.argv[1])][-1]["media"]
+r = m["rtcp"]
+print(f"  rtcp: mux {r['mux']}, sent {r['reports_sent']}, received {r['reports_received']}, bad {r['bad_reports']}, rtt {m['rtt_ms']} ms, one-way {m['one_way_delay_ms']} ms, peer lost {r['peer_packets_lost']}")
+sys.exit(0 if r["reports_received"] >= 1 and r["bad_reports"] == 0 and m["one_way_delay_ms"] is not None else 1)
+PY
 python3 - "$OUT_FILE" <<'PY' && pass "RTP both ways with baresip (what it got, it sent back)" || fail "RTP with baresip"
 import json, sys
 call = [json.loads(l) for l in open(sys.argv[1])][-1]

@@ -9,29 +9,11 @@ set -eu
 build=$(cd "$1" && pwd)
 . "$(dirname "$0")/../lib/testlib.sh"
 . "$(dirname "$0")/../lib/kamailio.sh"
-KAMAILIO_CONFIGS=$(cd "$(dirname "$0")" && pwd) # our config: ims-call-kamailio.cfg.in
 reg=$build/tools/ims-register
 call=$build/tools/ims-call
-csv=$TEST_TMP/subscribers.csv
-cat >"$csv" <<CSV
-impi,impus,auth,password,k,op,opc,amf,sqn
-alice,sip:alice@ims.test,md5,alice-secret,,,,,
-bob,sip:bob@ims.test,md5,bob-secret,,,,,
-CSV
-kamailio_start main 127.0.22.1 5060 MD5 ims-call-kamailio
-kamailio_add_user main alice ims.test alice-secret
-kamailio_add_user main bob ims.test bob-secret
+. "$(dirname "$0")/../lib/ims_call.sh"
+alice_bob_kamailio main 127.0.22.1
 proxy=sip:127.0.22.1:5060
-
-# answerer NAME ADDRESS:PORT OPTIONS...: ims-call --listen in the background.
-answerer() {
-  local name=$1 listen=$2
-  shift 2
-  "$call" --listen "$listen" --json "$@" >"$TEST_TMP/$name.out" 2>"$TEST_TMP/$name.err" &
-  track $!
-  printf -v "PID_$name" '%s' "$!"
-  wait_for 5 grep -q '"event":"listening"' "$TEST_TMP/$name.out" || fail "answerer $name did not start"
-}
 # rtp_ok CALLER_OUT ANSWERER_OUT: both sides of the last call received RTP without loss.
 rtp_ok() {
   python3 - "$1" "$2" <<'PY'

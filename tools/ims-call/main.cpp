@@ -50,6 +50,10 @@ int main(int argc, char** argv)
         ->capture_default_str();
     app.add_flag("--100rel", o.rel100,
                  "Reliable provisional responses (RFC 3262): Require: 100rel on our INVITE; answering, a reliable 180");
+    app.add_flag("--update", o.update,
+                 "Send an UPDATE (RFC 3311) with a new SDP offer halfway through --duration; the answerer answers it");
+    app.add_flag("--precondition", o.precondition,
+                 "QoS preconditions (RFC 3312): Require: precondition with a=curr/a=des lines, PRACK, UPDATE, then alerting");
     app.add_option("--message", o.message, "Send TEXT in a pager-mode MESSAGE (RFC 3428) instead of calling")
         ->type_name("TEXT");
     tool.add_timeout(5.0, "Seconds to wait for a first answer to a request");
@@ -108,6 +112,15 @@ int main(int argc, char** argv)
         ->type_name("HZ")
         ->check(CLI::Range(1u, 3999u))
         ->capture_default_str();
+    media->add_option("--wav", o.wav, "Send this WAV file (8 kHz mono, 16-bit PCM, mu-law or A-law), looped, instead of a tone")
+        ->type_name("FILE");
+    media->add_option("--rtcp-interval", o.rtcp_interval,
+                      "Seconds between RTCP reports (randomised as RFC 3550 asks; 0: no RTCP)")
+        ->type_name("SECONDS")
+        ->check(CLI::Range(0.0, 3600.0))
+        ->capture_default_str();
+    media->add_flag("--no-rtcp-mux{false}", o.rtcp_mux,
+                    "Neither offer nor accept rtcp-mux (RFC 5761): RTCP on the RTP port + 1");
 
     return tool.run(argc, argv, [&] {
         o.timeout = tool.common().timeout;
