@@ -54,9 +54,10 @@ public:
             at = std::min(out.size(), header_size - static_cast<std::size_t>(offset));
             std::memcpy(out.data(), header.data() + offset, at);
         }
+        // Encrypted straight from the mapped plaintext: a read would copy it once more.
         const auto cipher_part = out.subspan(at);
-        reader_.read(offset + static_cast<std::int64_t>(at) - static_cast<std::int64_t>(header_size), cipher_part);
-        cipher_.apply(cipher_part.data(), cipher_part.data(), cipher_part.size());
+        const auto plain = reader_.view(offset + static_cast<std::int64_t>(at) - static_cast<std::int64_t>(header_size), cipher_part.size());
+        cipher_.apply(plain.data(), cipher_part.data(), cipher_part.size());
         next_ = offset + static_cast<std::int64_t>(out.size());
     }
 

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,12 +32,22 @@ void zero_pads(const lt::file_storage& files, std::int64_t offset, std::span<std
 
 FileReader::~FileReader()
 {
+    unmap();
     if (fd_ >= 0)
         ::close(fd_);
 }
 
+void FileReader::unmap()
+{
+    if (map_)
+        ::munmap(map_, map_size_);
+    map_ = nullptr;
+    map_size_ = 0;
+}
+
 void FileReader::open(const std::string& path, Outcome outcome)
 {
+    unmap();
     if (fd_ >= 0)
         ::close(fd_);
     path_ = path;
@@ -59,6 +71,34 @@ void FileReader::read(std::int64_t offset, std::span<std::uint8_t> out)
             fail("changed while being read");
         at += static_cast<std::size_t>(n);
     }
+}
+
+std::span<const std::uint8_t> FileReader::view(std::int64_t offset, std::size_t size)
+{
+    if (size == 0)
+        return {};
+    if (!map_) {
+        struct stat status {};
+        if (::fstat(fd_, &status) != 0)
+            fail(std::strerror(errno));
+        if (status.st_size == 0)
+            fail("changed while being read");
+        void* map = ::mmap(nullptr, static_cast<std::size_t>(status.st_size), PROT_READ, MAP_SHARED, fd_, 0);
+        if (map == MAP_FAILED)
+            fail(std::strerror(errno));
+        map_ = static_cast<std::uint8_t*>(map);
+        map_size_ = static_cast<std::size_t>(status.st_size);
+        ::madvise(map_, map_size_, MADV_SEQUENTIAL);
+    }
+    if (offset < 0 || static_cast<std::size_t>(offset) + size > map_size_)
+        fail("changed while being read");
+    // Faulting the range in here turns a file truncated since into an error
+    // (EFAULT) instead of a SIGBUS on access, and costs fewer faults.
+    const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    const std::size_t start = static_cast<std::size_t>(offset) / page * page;
+    if (::madvise(map_ + start, static_cast<std::size_t>(offset) + size - start, MADV_POPULATE_READ) != 0 && errno != EINVAL)
+        fail(errno == EFAULT ? "changed while being read" : std::strerror(errno));
+    return {map_ + offset, size};
 }
 
 void FileReader::fail(const char* reason) const
