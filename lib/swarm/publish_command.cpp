@@ -7,6 +7,7 @@
 #include "swarm/clearkey_license.hpp"
 #include "swarm/content_announcer.hpp"
 #include "swarm/content_cipher.hpp"
+#include "swarm/encrypting_source.hpp"
 #include "swarm/seeder.hpp"
 #include "swarm/swarm_session.hpp"
 #include "swarm/torrent_maker.hpp"
@@ -248,10 +249,12 @@ Outcome run_publish(const PublishOptions& options, cli::Output& out)
                       fmt::format("{}: exists: publish into another --out directory", torrent_path.string()));
 
     // Encrypt into OUT/data (the torrent's root), or torrent the input in place.
+    // The ciphertext files are made at their final size first; the hashing pass
+    // reads each plaintext once, encrypts, writes and hashes it.
     fs::path content = fs::absolute(input);
     Kid kid{};
     Key key{};
-    const auto encrypt_start = clock::now();
+    std::vector<EncryptionPlan> plans;
     if (!o.no_encrypt) {
         kid = random_kid();
         key = random_key();
@@ -264,10 +267,9 @@ Outcome run_publish(const PublishOptions& options, cli::Output& out)
             fs::create_directories(target.parent_path(), ec);
             if (ec)
                 throw Failure(Outcome::local, fmt::format("{}: cannot create: {}", target.parent_path().string(), ec.message()));
-            encrypt_file(file.empty() ? input : input / file, target, kid, key);
+            plans.push_back(plan_encryption(file.empty() ? input : input / file, target, kid, key));
         }
     }
-    const double encrypt_s = o.no_encrypt ? 0.0 : seconds_since(encrypt_start);
 
     TorrentSpec spec;
     spec.content = content;
@@ -280,9 +282,15 @@ Outcome run_publish(const PublishOptions& options, cli::Output& out)
     spec.comment = o.comment;
     spec.creator = o.creator;
     spec.hashing_threads = o.hashing_threads;
+    if (!o.no_encrypt)
+        spec.source = [&plans](const lt::file_storage& storage, std::string save_path) {
+            return encrypting_source(storage, std::move(save_path), plans);
+        };
     const auto hash_start = clock::now();
     const auto torrent_bytes = make_torrent(spec);
     const double hash_s = seconds_since(hash_start);
+    check_unchanged(plans);
+    const double encrypt_s = o.no_encrypt ? 0.0 : hash_s;
     dht::write_file(torrent_path, std::string(torrent_bytes.begin(), torrent_bytes.end()), 0644, true);
     const auto info = parse_torrent(torrent_bytes, torrent_path.string());
     const auto facts = describe(*info);

@@ -1,13 +1,13 @@
 #include "swarm/torrent_maker.hpp"
 
 #include "cli/outcome.hpp"
+#include "swarm/file_source.hpp"
 #include "util/hex.hpp"
 
 #include <fmt/format.h>
 #include <libtorrent/bencode.hpp>
 #include <libtorrent/create_torrent.hpp>
 #include <libtorrent/magnet_uri.hpp>
-#include <libtorrent/settings_pack.hpp>
 #include <libtorrent/torrent_info.hpp>
 
 #include <cerrno>
@@ -61,14 +61,11 @@ std::vector<char> make_torrent(const TorrentSpec& spec)
     if (!spec.creator.empty())
         torrent.set_creator(spec.creator.c_str());
 
-    lt::settings_pack settings;
     const int threads = spec.hashing_threads > 0 ? spec.hashing_threads
                                                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    settings.set_int(lt::settings_pack::hashing_threads, threads);
-    lt::error_code ec;
-    lt::set_piece_hashes(torrent, spec.content.parent_path().string(), settings, [](lt::piece_index_t) {}, ec);
-    if (ec)
-        throw Failure(Outcome::local, fmt::format("{}: cannot hash: {}", spec.content.string(), ec.message()));
+    const std::string save_path = spec.content.parent_path().string();
+    const auto source = spec.source ? spec.source(torrent.files(), save_path) : file_source(torrent.files(), save_path);
+    hash_pieces(torrent, *source, threads);
     std::vector<char> out;
     lt::bencode(std::back_inserter(out), torrent.generate());
     return out;

@@ -2,8 +2,11 @@
 // (BEP 52), v1-only or v2-only on request; and reading torrents back.
 #pragma once
 
+#include "swarm/piece_hasher.hpp"
+
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,6 +14,9 @@
 #include <libtorrent/fwd.hpp>
 
 namespace imsp2p::swarm {
+
+// The bytes to hash for the files the torrent lists (under the save path).
+using SourceFactory = std::function<std::unique_ptr<StreamSource>(const lt::file_storage& files, std::string save_path)>;
 
 struct TorrentSpec {
     std::filesystem::path content;  // the file or directory the torrent describes
@@ -23,6 +29,7 @@ struct TorrentSpec {
     std::string comment;
     std::string creator;
     int hashing_threads = 0; // 0: one per core
+    SourceFactory source;    // empty: the files as they are on disk
 };
 
 // What a torrent says about itself, for output.
@@ -40,8 +47,9 @@ struct TorrentFacts {
 // Failure(usage) "--piece-size must be ..." unless 0 or a power of two >= 16 KiB.
 void check_piece_size(std::int64_t bytes);
 
-// Hashes the content and returns the .torrent bytes. Failure(usage) for bad
-// input (e.g. no files), Failure(local) for read errors while hashing.
+// Hashes the content (as spec.source gives it) and returns the .torrent bytes.
+// Failure(usage) for bad input (e.g. no files), Failure(local) for read errors
+// while hashing, or the source's failures.
 std::vector<char> make_torrent(const TorrentSpec& spec);
 
 // Failure(usage) "SOURCE: not a valid torrent: REASON".

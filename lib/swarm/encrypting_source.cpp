@@ -1,0 +1,226 @@
+#include "swarm/encrypting_source.hpp"
+
+#include "cli/outcome.hpp"
+#include "swarm/content_cipher.hpp"
+#include "swarm/file_reader.hpp"
+#include "util/random.hpp"
+
+#include <fmt/format.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <optional>
+
+namespace fs = std::filesystem;
+
+namespace imsp2p::swarm {
+namespace {
+
+Iv random_iv()
+{
+    const std::string bytes = random_bytes(iv_size);
+    Iv iv{};
+    std::memcpy(iv.data(), bytes.data(), iv.size());
+    return iv;
+}
+
+[[noreturn]] void cannot_write(const fs::path& file, int error)
+{
+    throw Failure(Outcome::local, fmt::format("{}: cannot write: {}", file.string(), std::strerror(error)));
+}
+
+// One ciphertext file being made front to back.
+class CipherFile {
+public:
+    explicit CipherFile(const EncryptionPlan& plan) : plan_(plan), cipher_(plan.key, plan.header.iv)
+    {
+        reader_.open(plan.in.string(), Outcome::usage);
+    }
+
+    // `out` = bytes [offset, offset + out.size()) of the file (the header, then
+    // the ciphertext); offsets follow each other from 0.
+    void produce(std::int64_t offset, std::span<std::uint8_t> out)
+    {
+        if (offset != next_)
+            throw Failure(Outcome::local, fmt::format("{}: encrypted out of order", plan_.out.string()));
+        std::size_t at = 0;
+        if (offset < static_cast<std::int64_t>(header_size)) {
+            const HeaderBytes header = encode_header(plan_.header);
+            at = std::min(out.size(), header_size - static_cast<std::size_t>(offset));
+            std::memcpy(out.data(), header.data() + offset, at);
+        }
+        // Encrypted straight from the mapped plaintext: a read would copy it once more.
+        const auto cipher_part = out.subspan(at);
+        const auto plain = reader_.view(offset + static_cast<std::int64_t>(at) - static_cast<std::int64_t>(header_size), cipher_part.size());
+        cipher_.apply(plain.data(), cipher_part.data(), cipher_part.size());
+        next_ = offset + static_cast<std::int64_t>(out.size());
+    }
+
+private:
+    const EncryptionPlan& plan_;
+    FileReader reader_;
+    CtrCipher cipher_;
+    std::int64_t next_ = 0;
+};
+
+void write_all(int fd, const fs::path& file, std::int64_t offset, std::span<const std::uint8_t> data)
+{
+    for (std::size_t done = 0; done < data.size();) {
+        const ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done, static_cast<off_t>(offset) + static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            cannot_write(file, n < 0 ? errno : ENOSPC);
+        done += static_cast<std::size_t>(n);
+    }
+}
+
+class Descriptor {
+public:
+    explicit Descriptor(int fd) : fd_(fd) {}
+    ~Descriptor()
+    {
+        if (fd_ >= 0)
+            ::close(fd_);
+    }
+    Descriptor(const Descriptor&) = delete;
+    Descriptor& operator=(const Descriptor&) = delete;
+    int get() const { return fd_; }
+
+private:
+    int fd_;
+};
+
+// Writes `data` at `offset` of `file`: its page-aligned middle with O_DIRECT,
+// the rest through the page cache. Writing 1 GiB through the page cache costs
+// a copy into fresh memory, which on a virtual machine is fresh host memory
+// too: seconds of CPU where a direct write costs the disk's time only.
+void store_slice(const fs::path& file, std::int64_t offset, std::span<const std::uint8_t> data)
+{
+    const auto align = static_cast<std::int64_t>(stream_alignment);
+    const auto address = static_cast<std::int64_t>(reinterpret_cast<std::uintptr_t>(data.data()));
+    const auto size = static_cast<std::int64_t>(data.size());
+    // [head, tail) of `data` is aligned in memory and in the file, when the two agree.
+    std::int64_t head = 0;
+    std::int64_t tail = 0;
+    if ((address - offset) % align == 0) {
+        head = std::min(size, (align - offset % align) % align);
+        tail = head + (size - head) / align * align;
+    }
+    if (tail > head) {
+        Descriptor direct(::open(file.c_str(), O_WRONLY | O_CLOEXEC | O_DIRECT));
+        if (direct.get() >= 0) {
+            write_all(direct.get(), file, offset + head, data.subspan(static_cast<std::size_t>(head), static_cast<std::size_t>(tail - head)));
+        } else if (errno == EINVAL) { // no direct I/O on this file system
+            head = tail = 0;
+        } else {
+            cannot_write(file, errno);
+        }
+    }
+    if (head == 0 && tail == size)
+        return;
+    Descriptor buffered(::open(file.c_str(), O_WRONLY | O_CLOEXEC));
+    if (buffered.get() < 0)
+        cannot_write(file, errno);
+    write_all(buffered.get(), file, offset, data.first(static_cast<std::size_t>(head)));
+    write_all(buffered.get(), file, offset + tail, data.subspan(static_cast<std::size_t>(tail)));
+}
+
+class EncryptingSource final : public StreamSource {
+public:
+    EncryptingSource(const lt::file_storage& files, std::string save_path, std::vector<EncryptionPlan> plans)
+        : files_(files), save_path_(std::move(save_path)), plans_(std::move(plans))
+    {
+        for (const auto& plan : plans_)
+            by_path_.emplace(plan.out.lexically_normal().string(), &plan);
+    }
+
+    void fill(std::int64_t offset, std::span<std::uint8_t> out) override
+    {
+        zero_pads(files_, offset, out);
+        for_each_part(files_, offset, out, [&](lt::file_index_t file, std::int64_t at, std::span<std::uint8_t> part) {
+            if (file != open_) {
+                current_.reset();
+                current_.emplace(plan_of(file));
+                open_ = file;
+            }
+            current_->produce(at, part);
+        });
+    }
+
+    bool stores() const override { return true; }
+
+    void store(std::int64_t offset, std::span<const std::uint8_t> data) override
+    {
+        for_each_part(files_, offset, data, [&](lt::file_index_t file, std::int64_t at, std::span<const std::uint8_t> part) {
+            store_slice(plan_of(file).out, at, part);
+        });
+    }
+
+private:
+    // Called from several threads: by_path_ is only read.
+    const EncryptionPlan& plan_of(lt::file_index_t file) const
+    {
+        const auto path = fs::path(files_.file_path(file, save_path_)).lexically_normal();
+        const auto it = by_path_.find(path.string());
+        if (it == by_path_.end())
+            throw Failure(Outcome::local, fmt::format("{}: not a file being published", path.string()));
+        return *it->second;
+    }
+
+    const lt::file_storage& files_;
+    const std::string save_path_;
+    const std::vector<EncryptionPlan> plans_;
+    std::map<std::string, const EncryptionPlan*> by_path_;
+    std::optional<CipherFile> current_;
+    lt::file_index_t open_{-1};
+};
+
+} // namespace
+
+EncryptionPlan plan_encryption(const fs::path& in, const fs::path& out, const Kid& kid, const Key& key)
+{
+    std::error_code ec;
+    if (fs::is_directory(in, ec))
+        throw Failure(Outcome::usage, fmt::format("{}: is a directory", in.string()));
+    const int probe = ::open(in.c_str(), O_RDONLY | O_CLOEXEC);
+    if (probe < 0)
+        throw Failure(Outcome::usage, fmt::format("{}: cannot read: {}", in.string(), std::strerror(errno)));
+    const off_t size = ::lseek(probe, 0, SEEK_END);
+    ::close(probe);
+    if (size < 0)
+        throw Failure(Outcome::usage, fmt::format("{}: cannot read: {}", in.string(), std::strerror(errno)));
+    EncryptionPlan plan{in, out, make_header(kid, key, random_iv(), static_cast<std::uint64_t>(size)), key};
+    const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0)
+        cannot_write(out, errno);
+    if (::ftruncate(fd, static_cast<off_t>(plan.size())) != 0) {
+        const int error = errno;
+        ::close(fd);
+        cannot_write(out, error);
+    }
+    ::close(fd);
+    return plan;
+}
+
+std::unique_ptr<StreamSource> encrypting_source(const lt::file_storage& files, std::string save_path,
+                                                std::vector<EncryptionPlan> plans)
+{
+    return std::make_unique<EncryptingSource>(files, std::move(save_path), std::move(plans));
+}
+
+void check_unchanged(const std::vector<EncryptionPlan>& plans)
+{
+    for (const auto& plan : plans) {
+        std::error_code ec;
+        if (fs::file_size(plan.in, ec) != plan.header.plaintext_size || ec)
+            throw Failure(Outcome::usage, fmt::format("{}: changed while being encrypted", plan.in.string()));
+    }
+}
+
+} // namespace imsp2p::swarm
