@@ -3,6 +3,7 @@
 // service and its lookup cache.
 #pragma once
 
+#include "core/binding_record.hpp"
 #include "core/location.hpp"
 
 #include <cstdint>
@@ -15,7 +16,14 @@ struct SlotEntry {
     std::int64_t expires = 0; // the record's, unix seconds
     bool removed = false;     // a tombstone
     Binding binding;
+    HostClock written_on;     // the writer's clocks (binding_record.hpp)
 };
+
+// When the slot's binding ends, on this host's wall clock now.
+inline Clock::time_point slot_end(const SlotEntry& entry, const HostClock& here)
+{
+    return binding_end_here(entry.binding, entry.written_on, here);
+}
 using BindingView = std::map<std::uint64_t, SlotEntry>; // by value id
 
 // Keeps, per slot, the record with the higher sequence number. True when

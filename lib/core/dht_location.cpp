@@ -35,9 +35,9 @@ struct Write {
     seconds lifetime;
 };
 
-bool live(const Entry& entry, Clock::time_point now)
+bool live(const Entry& entry, Clock::time_point now, const HostClock& here)
 {
-    return !entry.removed && entry.binding.expires > now;
+    return !entry.removed && slot_end(entry, here) > now;
 }
 
 // Sorted by expiry, then contact: the same answer from every node.
@@ -205,7 +205,8 @@ struct DhtLocation::Shared : std::enable_shared_from_this<Shared> {
             }
             auto& entry = view[value.id];
             if (entry.seq == 0 || checked.record.seq > entry.seq)
-                entry = {checked.record.seq, checked.record.expires, payload->removed, std::move(payload->binding)};
+                entry = {checked.record.seq, checked.record.expires, payload->removed, std::move(payload->binding),
+                         payload->written_on};
         }
         return view;
     }
@@ -228,7 +229,8 @@ struct DhtLocation::Shared : std::enable_shared_from_this<Shared> {
         for (const auto& w : writes)
             if (auto decoded = dht::decode_record(w.record))
                 if (auto payload = decode_binding(decoded->record.payload))
-                    (*written)[w.id] = {decoded->record.seq, decoded->record.expires, payload->removed, payload->binding};
+                    (*written)[w.id] = {decoded->record.seq, decoded->record.expires, payload->removed, payload->binding,
+                                        payload->written_on};
         for (auto& w : writes)
             overlay.put(aor, std::move(w.record), w.id, w.lifetime,
                         [self = shared_from_this(), aor, pending, written, notice, then](bool ok) {
@@ -251,9 +253,12 @@ struct DhtLocation::Shared : std::enable_shared_from_this<Shared> {
     {
         std::vector<Binding> out;
         const auto now = config.clock();
+        const auto here = config.host_clock();
         for (const auto& [id, entry] : view)
-            if (live(entry, now))
+            if (live(entry, now, here)) {
                 out.push_back(entry.binding);
+                out.back().expires = slot_end(entry, here);
+            }
         out = sorted(std::move(out));
         if (out.size() > config.bindings_per_aor)
             out.erase(out.begin(), out.end() - static_cast<std::ptrdiff_t>(config.bindings_per_aor));
@@ -266,10 +271,11 @@ struct DhtLocation::Shared : std::enable_shared_from_this<Shared> {
     {
         const auto id = binding_value_id(aor, binding.contact, binding.instance);
         const auto now = config.clock();
+        const auto here = config.host_clock();
         std::vector<Write> writes;
         std::vector<std::pair<std::uint64_t, const Entry*>> others; // live bindings of other devices
         for (const auto& [slot, entry] : view) {
-            if (slot == id || !live(entry, now))
+            if (slot == id || !live(entry, now, here))
                 continue;
             // The same device under another slot (its instance id came or
             // went): the new binding replaces that one too.
@@ -290,9 +296,11 @@ struct DhtLocation::Shared : std::enable_shared_from_this<Shared> {
         const auto previous = view.find(id);
         const auto seq = next_seq(previous == view.end() ? 0 : previous->second.seq);
         writes.insert(writes.begin(),
-                      record(aor, id, encode_binding(binding, config.node_name), seq, unix_seconds(binding.expires)));
-        for (const auto& [slot, entry] : others)
+                      record(aor, id, encode_binding(binding, config.node_name, here), seq, unix_seconds(binding.expires)));
+        for (const auto& [slot, entry] : others) {
             after.push_back(entry->binding);
+            after.back().expires = slot_end(*entry, here);
+        }
         after = sorted(std::move(after));
         return writes;
     }
@@ -303,9 +311,10 @@ struct DhtLocation::Shared : std::enable_shared_from_this<Shared> {
         std::vector<Write> writes;
         View rest;
         const auto now = config.clock();
+        const auto here = config.host_clock();
         try {
             for (const auto& [id, entry] : view) {
-                if (!live(entry, now))
+                if (!live(entry, now, here))
                     continue;
                 if (match(entry.binding))
                     writes.push_back(tombstone(aor, id, entry));

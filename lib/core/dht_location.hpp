@@ -11,6 +11,7 @@
 // `post` hands work to goes away.
 #pragma once
 
+#include "core/binding_record.hpp"
 #include "core/location.hpp"
 #include "dht/overlay_node.hpp"
 #include "dht/signed_record.hpp"
@@ -38,6 +39,7 @@ struct DhtLocationConfig {
     std::size_t bindings_per_aor = 10;            // beyond: the binding expiring first makes room
     std::chrono::seconds tombstone_lifetime{60};  // at least; longer if the binding it hides lives longer
     std::function<Clock::time_point()> clock = Clock::now;
+    std::function<HostClock()> host_clock = host_clock_now; // the same host as the clock's
     std::function<void(const DroppedValue&)> on_dropped; // on the loop thread (e.g. log "dropped-forged-value")
     std::size_t lookup_cache = 4096;              // AORs whose lookups are served from memory (lookup_cache.hpp); 0: none
 };

@@ -20,8 +20,9 @@ void prune(BindingView& view)
 bool outlived(const BindingView& view)
 {
     const auto now = Clock::now();
+    const auto here = host_clock_now();
     return std::any_of(view.begin(), view.end(),
-                       [now](const auto& slot) { return !slot.second.removed && slot.second.binding.expires <= now; });
+                       [&](const auto& slot) { return !slot.second.removed && slot_end(slot.second, here) <= now; });
 }
 
 } // namespace

@@ -233,7 +233,11 @@ nlohmann::json resolve_in_overlay(const SipProbeOptions& options, ProbeResult& r
         const auto payload = core::decode_binding(checked.record.payload);
         if (!payload || payload->removed)
             continue; // tombstones and other kinds: not a live binding
-        const auto left = std::chrono::duration_cast<std::chrono::seconds>(payload->binding.expires - core::Clock::now());
+        // As the core nodes of this host see it: ended by the monotonic clock too.
+        const auto end = core::binding_end_here(payload->binding, payload->written_on, core::host_clock_now());
+        const auto left = std::chrono::duration_cast<std::chrono::seconds>(end - core::Clock::now());
+        if (left.count() <= 0)
+            continue;
         bindings.push_back({{"contact", payload->binding.contact},
                             {"expires_in", left.count()},
                             {"node", payload->node},

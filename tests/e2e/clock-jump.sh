@@ -2,19 +2,23 @@
 # Registrations expire correctly when the wall clock jumps. Two core nodes
 # run under libfaketime, sharing one clock offset file, as nodes on one host
 # share the system clock (the monotonic clock is left alone, as a real step
-# leaves it). A binding's end is absolute UTC, signed into its record
-# (p2p-node(1), CLOCK STEPS):
+# leaves it). A binding's end is a time of day signed into its record, and,
+# for the nodes of the writer's host, a point of the monotonic clock
+# (p2p-node(1), Clock steps):
 # - forward step: a binding whose end the step passed stops routing at once,
 #   on the node that cached it too; a binding with time left still routes;
 #   one registered after the step lasts its full lifetime, then ends;
-# - backward step: no binding is dropped; one registered after the step
-#   ends after its lifetime; a refresh and a deregistration after the step
-#   take effect though the clock now reads earlier than the records';
+# - backward step: no binding is dropped before its end, and none outlives
+#   it (written on this host, a binding ends by the monotonic clock); one
+#   registered after the step ends after its lifetime; a refresh and a
+#   deregistration after the step take effect though the clock now reads
+#   earlier than the records';
 # - SIP timers do not follow a step: a transaction times out on time though
 #   the clock stepped back meanwhile.
 # Skipped (exit 77) without libfaketime.
 # Hosts: 127.0.214.1-2 nodes (SIP 5060, DHT 4222), .3 the UE, .10 the users'
-# contact (5070), .11 the resolver, .12 a contact that never answers. Usage: clock-jump.sh BUILD_DIR
+# contact (5070), .11 the resolver, .12 a contact that never answers.
+# Usage: clock-jump.sh BUILD_DIR
 set -eu
 build=$(cd "$1" && pwd)
 . "$(dirname "$0")/../lib/testlib.sh"
@@ -28,7 +32,7 @@ fi
 lib=$(cd "$(dirname "$0")/../lib" && pwd)
 reg=$build/tools/ims-register
 cd "$TEST_TMP"
-users_csv users.csv 7
+users_csv users.csv 8
 
 # The nodes' clock: real time plus the offset in clock.rc, read at most once a second.
 echo "+0" >clock.rc
@@ -80,8 +84,8 @@ sleep 7
 wait_for 3 gone u3 127.0.214.2 && pass "u3 ends after its 6 s" || fail "u3 still routes 7 s after a 6 s registration"
 
 # --- backward step of 300 s (from +120 to -180) ---
-register u4 30 && pass "u4 registered for 30 s" || fail "u4 did not register"
-routes u4 127.0.214.2 || fail "u4 does not route"
+register u4 30 && register u8 8 && pass "u4 registered for 30 s, u8 for 8 s" || fail "u4/u8 did not register"
+routes u4 127.0.214.2 && routes u8 127.0.214.2 || fail "u4/u8 do not route"
 step -180
 routes u2 127.0.214.2 && routes u2 127.0.214.1 && routes u4 127.0.214.2 &&
   pass "backward step: no binding dropped (u2, u4 route)" || fail "the backward step dropped a binding"
@@ -89,6 +93,11 @@ register u5 6 && pass "u5 registers for 6 s after the step" || fail "u5 did not 
 routes u5 127.0.214.2 && pass "u5 routes" || fail "u5 does not route"
 sleep 7
 wait_for 3 gone u5 127.0.214.2 && pass "u5 ends after its 6 s" || fail "u5 still routes 7 s after a 6 s registration"
+# u8's record says it ends 308 s from the stepped clock; written on this
+# host, it ends by the monotonic clock: 8 s after it was registered.
+wait_for 3 gone u8 127.0.214.2 && gone u8 127.0.214.1 &&
+  pass "u8, registered for 8 s before the step, ended as due on both nodes (n2 had it in memory)" ||
+  fail "u8 outlived its 8 s by the backward step"
 # u4's record reads 330 s ahead of the stepped clock: a refresh for 6 s
 # through the other node replaces it, and it ends 6 s later.
 register u4 6 127.0.214.2 && pass "u4 refreshed for 6 s through n2" || fail "u4's refresh failed"

@@ -287,3 +287,29 @@ TEST_CASE("binding payloads and value ids", "[dht]")
     CHECK(core::binding_value_id(aor, "sip:a@1", "") != core::binding_value_id(aor, "sip:a@2", ""));
     CHECK(core::binding_value_id(aor, "sip:a@1", "") != core::binding_value_id("sip:bob@ims.test", "sip:a@1", ""));
 }
+
+TEST_CASE("a binding written on this host ends where the monotonic clock put it, whatever the wall clock steps", "[dht]")
+{
+    const auto b = binding("sip:alice@10.0.0.1", 60s);
+    const core::HostClock writer{"0123456789abcdef", 1'000'000};
+    const auto decoded = core::decode_binding(core::encode_binding(b, "core-a", writer));
+    REQUIRE(decoded);
+    CHECK(decoded->written_on.host == writer.host);
+    CHECK(decoded->written_on.offset_ms == writer.offset_ms);
+    const auto end = [&](std::string host, std::int64_t offset_ms) {
+        return core::binding_end_here(decoded->binding, decoded->written_on, {std::move(host), offset_ms});
+    };
+    CHECK(end(writer.host, writer.offset_ms) == b.expires);                       // no step
+    CHECK(end(writer.host, writer.offset_ms - 300'000) == b.expires - 300s);      // stepped back 300 s: ends as due
+    CHECK(end(writer.host, writer.offset_ms + 300'000) == b.expires);             // stepped forward: its time of day
+    CHECK(end("fedcba9876543210", writer.offset_ms - 300'000) == b.expires);      // another host: its time of day
+    CHECK(end("", writer.offset_ms - 300'000) == b.expires);                      // this host unknown
+    // Offsets of another era end it, without overflowing.
+    const core::HostClock far{"0123456789abcdef", std::numeric_limits<std::int64_t>::max()};
+    CHECK(core::binding_end_here(b, far, {far.host, std::numeric_limits<std::int64_t>::min()}) == core::Clock::time_point{});
+    // A writer that does not know its host says nothing of its clocks.
+    const auto silent = core::decode_binding(core::encode_binding(b, "core-a", {}));
+    REQUIRE(silent);
+    CHECK(silent->written_on.host.empty());
+    CHECK(core::binding_end_here(b, silent->written_on, core::host_clock_now()) == b.expires);
+}
