@@ -238,6 +238,7 @@ Outcome run_node(const NodeOptions& options, cli::Output& out, int verbosity)
     config.host = listen.host;
     config.port = listen.port ? listen.port : default_port;
     config.transaction_timeout = options.transaction_timeout;
+    config.proxy = true;
     set_tls(options, config);
     sip::SipStack stack(config);
 

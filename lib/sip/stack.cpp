@@ -106,7 +106,7 @@ SipStack::SipStack(const StackConfig& config) : config_(config)
         trace_ = std::make_unique<TraceTap>();
     errno = 0;
     agent_ = nta_agent_create(root_, URL_STRING_MAKE(bind.c_str()), nullptr, nullptr,
-                              NTATAG_SIP_T1X64(t1x64 ? t1x64 : 1), NTATAG_SIP_T4(config.timer_k_ms), NTATAG_CLIENT_RPORT(1), NTATAG_UA(1),
+                              NTATAG_SIP_T1X64(t1x64 ? t1x64 : 1), NTATAG_SIP_T4(config.timer_k_ms), NTATAG_CLIENT_RPORT(1), NTATAG_UA(!config.proxy),
                               NTATAG_UDP_MTU(65535), TAG_IF(trace_, TPTAG_DUMP(trace_ ? trace_->dump_path() : "")),
                               TAG_IF(tls, TPTAG_CERTIFICATE(tls ? tls->path().c_str() : "")),
                               TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(tls ? tls->policy() : 0)), TAG_END());

@@ -28,6 +28,10 @@ struct StackConfig {
     unsigned port = 0;             // 0: any free port
     double transaction_timeout = 32.0; // seconds: timer B/F (64*T1 by default)
     unsigned timer_k_ms = 5000;        // T4: how long a completed UDP transaction absorbs retransmitted answers
+    // A proxy (p2p-node): nta does not act as a user agent (NTATAG_UA(0)), so a
+    // PRACK it holds no reliable response for reaches our callbacks to be
+    // forwarded, where a user agent's nta answers it 481 itself.
+    bool proxy = false;
 };
 
 struct StackStats {

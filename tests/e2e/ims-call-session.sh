@@ -116,6 +116,15 @@ expect_exit 0 "alice calls bob over TCP through p2p-node (--registration)"
 call_check "$OUT_FILE" 'c["transport"] == "tcp" and c["status"] == 200 and m["packets_received"] >= 40' "alice: TCP, answered, media"
 ended tcpcore || fail "bob's TCP answerer did not exit"
 call_check "$TEST_TMP/tcpcore.out" 'c["transport"] == "tcp" and c["status"] == 200' "bob: the INVITE came over TCP from the core"
+# The precondition flow through the core: PRACK and UPDATE are in-dialog
+# requests the node forwards along the Record-Route (nta as a proxy answers
+# no PRACK itself).
+answerer qoscore 127.0.144.3:5070 --answer --precondition --max-calls 1
+run "$call" --registration "$TEST_TMP/alice.json" --subscribers "$csv" --precondition --duration 1 --json sip:bob@ims.test
+expect_exit 0 "alice calls bob with QoS preconditions through p2p-node"
+call_check "$OUT_FILE" 'c["status"] == 200 and c["prack_count"] == 2 and c["update_count"] == 1 and c["precondition"]["met_ms"] is not None' \
+  "alice: 2 PRACKs and an UPDATE through the core, preconditions met"
+ended qoscore || fail "bob's precondition answerer did not exit"
 
 # Bad input: each a one-line error and exit 2.
 printf 'not audio at all\n' >"$TEST_TMP/text.wav"
