@@ -99,7 +99,9 @@ wait_for 30 calls && pass "after: the answerer takes a call" || fail "after: the
 sleep $((barrage_end + 45 - SECONDS > 0 ? barrage_end + 45 - SECONDS : 0))
 for name in a b uas lic; do
   pid=$(pid_of "$name")
-  kill -0 "$pid" 2>/dev/null || continue
+  # A target that died since is a failure too: the answerer once did, of a
+  # BYE nua retried from its own callback, well after the checks above.
+  kill -0 "$pid" 2>/dev/null || { fail "$name died within 45 s of the barrage"; continue; }
   settled=$(rss "$pid")
   growth=$(((settled - before[$name]) / 1024))
   [ "$growth" -lt 64 ] && pass "$name RSS ${before[$name]} KiB before, ${peak[$name]} KiB after the barrage, $settled KiB 45 s later" ||
