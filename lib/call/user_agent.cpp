@@ -84,6 +84,10 @@ UserAgent::UserAgent(const UaConfig& config) : config_(config)
         tls = std::make_unique<sip::TlsDirectory>(config.tls_options);
     if (config_.port == 0)
         config_.port = free_udp_port(config_.host); // nua does not tell which port it took
+    // Before the event loop: opening the trace throws on an unwritable file,
+    // and a throwing constructor would leave the loop to nobody.
+    if (sip::TraceWriter::instance().active())
+        trace_ = std::make_unique<sip::TraceTap>();
     sip::init_sofia_once();
     root_ = su_root_create(this);
     if (!root_)
@@ -95,8 +99,6 @@ UserAgent::UserAgent(const UaConfig& config) : config_(config)
     const std::string tls_bind =
         config.tls_host.empty() ? std::string() : fmt::format("sips:{}:{}", url_host(config.tls_host), config.tls_port);
     const auto t1x64 = static_cast<unsigned>(config.transaction_timeout * 1000);
-    if (sip::TraceWriter::instance().active())
-        trace_ = std::make_unique<sip::TraceTap>();
     errno = 0;
     last_nta_agent_reset();
     nua_ = nua_create(root_, &UserAgent::callback, this, NUTAG_URL(bind.c_str()),

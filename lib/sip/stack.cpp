@@ -95,6 +95,10 @@ SipStack::SipStack(const StackConfig& config) : config_(config)
     std::unique_ptr<TlsDirectory> tls;
     if (config.transport == "tls" || !config.tls_host.empty())
         tls = std::make_unique<TlsDirectory>(config.tls);
+    // Before the event loop: opening the trace throws on an unwritable file,
+    // and a throwing constructor would leave the loop to nobody.
+    if (TraceWriter::instance().active())
+        trace_ = std::make_unique<TraceTap>();
     init_sofia_once();
     root_ = su_root_create(this);
     if (!root_)
@@ -102,8 +106,6 @@ SipStack::SipStack(const StackConfig& config) : config_(config)
 
     const std::string bind = bind_url(config.transport, config.host, config.port);
     const auto t1x64 = static_cast<unsigned>(config.transaction_timeout * 1000);
-    if (TraceWriter::instance().active())
-        trace_ = std::make_unique<TraceTap>();
     errno = 0;
     agent_ = nta_agent_create(root_, URL_STRING_MAKE(bind.c_str()), nullptr, nullptr,
                               NTATAG_SIP_T1X64(t1x64 ? t1x64 : 1), NTATAG_SIP_T4(config.timer_k_ms), NTATAG_CLIENT_RPORT(1), NTATAG_UA(!config.proxy),

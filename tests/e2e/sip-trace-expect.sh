@@ -102,6 +102,9 @@ expect_stderr_line "not a positive number of milliseconds" "the error says what 
 run "$reg" "${alice[@]}" --trace /nonexistent-dir/reg.pcap
 expect_exit 5 "an unwritable --trace file"
 expect_stderr_line "cannot write the trace: /nonexistent-dir/reg\.pcap: No such file or directory" "the error names the file"
+run "$call" --listen 127.0.120.3:5090 --trace /nonexistent-dir/uas.pcap
+expect_exit 5 "ims-call: an unwritable --trace file"
+expect_stderr_line "cannot write the trace: /nonexistent-dir/uas\.pcap: No such file or directory" "ims-call: the error names the file"
 run "$call" --listen 127.0.120.3:5090 --expect status=200
 expect_exit 2 "--expect with --listen"
 

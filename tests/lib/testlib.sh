@@ -3,6 +3,10 @@
 # Source it; then call `run CMD...` and the expect_* checks; end with `finish`.
 
 set -u
+# IMSP2P_TEST_SLOWDOWN: an integer factor on every wait bound below, set by
+# the test preset asan, whose binaries run several times slower. It scales
+# how long a test waits for something, never what it checks.
+SLOWDOWN=${IMSP2P_TEST_SLOWDOWN:-1}
 TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/imsp2p-test.XXXXXX")
 PASSED=0
 FAILED=0
@@ -14,8 +18,8 @@ cleanup() {
     kill "$pid" 2>/dev/null || true
   done
   for pid in "${PIDS[@]}"; do
-    # Bounded wait: 50 × 0.1 s, then SIGKILL.
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    # Bounded wait: 50 × 0.1 s (times the slowdown), then SIGKILL.
+    for _ in $(seq $((50 * SLOWDOWN))); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
   done
   [ "${KEEP_TMP:-0}" = 1 ] || rm -rf "$TEST_TMP"
@@ -109,11 +113,11 @@ PY
 }
 
 # wait_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds or SECONDS
-# of wall time have passed (time, not tries: a slow CMD on a loaded machine
-# must not stretch the wait). CMD runs at least once.
+# of wall time (times the slowdown) have passed (time, not tries: a slow CMD
+# on a loaded machine must not stretch the wait). CMD runs at least once.
 wait_for() {
   # microseconds from bash's EPOCHREALTIME (SECONDS ticks whole seconds)
-  local deadline=$((${EPOCHREALTIME/./} + $1 * 1000000))
+  local deadline=$((${EPOCHREALTIME/./} + $1 * SLOWDOWN * 1000000))
   shift
   while :; do
     "$@" >/dev/null 2>&1 && return 0
