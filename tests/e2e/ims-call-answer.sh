@@ -150,6 +150,11 @@ expect_match "$TEST_TMP/answer" "^SIP/2.0 488" "an offer without audio: 488"
 expect_match "$TEST_TMP/answer" "^SIP/2.0 481" "BYE for an unknown dialog: 481"
 "$send" 127.0.21.1 127.0.21.3:5060 OPTIONS sip:bob@127.0.21.3 sip:dave@ims.test >"$TEST_TMP/answer"
 expect_match "$TEST_TMP/answer" "^SIP/2.0 200" "OPTIONS: 200"
+# A dialog no BYE could be sent in (the barrage once crashed the answerer so).
+"$send" 127.0.21.1 127.0.21.3:5060 INVITE sip:bob@127.0.21.3 sip:dave@ims.test "Contact: <tel:+15551234>" >"$TEST_TMP/answer"
+expect_match "$TEST_TMP/answer" "^SIP/2.0 400" "an INVITE whose Contact is no SIP URI: 400"
+"$send" 127.0.21.1 127.0.21.3:5060 INVITE sip:bob@127.0.21.3 sip:dave@ims.test "Record-Route: <http://127.0.21.1/>" >"$TEST_TMP/answer"
+expect_match "$TEST_TMP/answer" "^SIP/2.0 400" "an INVITE with a Record-Route that is no SIP URI: 400"
 
 # SIGTERM ends the answerer with exit 0 and reports the refused calls.
 kill -TERM "$PID_uas"
