@@ -42,6 +42,7 @@ void FileReader::unmap()
     if (map_)
         ::munmap(map_, map_size_);
     map_ = nullptr;
+    map_offset_ = 0;
     map_size_ = 0;
 }
 
@@ -77,28 +78,41 @@ std::span<const std::uint8_t> FileReader::view(std::int64_t offset, std::size_t 
 {
     if (size == 0)
         return {};
-    if (!map_) {
-        struct stat status {};
-        if (::fstat(fd_, &status) != 0)
-            fail(std::strerror(errno));
-        if (status.st_size == 0)
-            fail("changed while being read");
-        void* map = ::mmap(nullptr, static_cast<std::size_t>(status.st_size), PROT_READ, MAP_SHARED, fd_, 0);
-        if (map == MAP_FAILED)
-            fail(std::strerror(errno));
-        map_ = static_cast<std::uint8_t*>(map);
-        map_size_ = static_cast<std::size_t>(status.st_size);
-        ::madvise(map_, map_size_, MADV_SEQUENTIAL);
-    }
-    if (offset < 0 || static_cast<std::size_t>(offset) + size > map_size_)
-        fail("changed while being read");
+    const auto end = offset + static_cast<std::int64_t>(size);
+    if (offset < map_offset_ || end > map_offset_ + static_cast<std::int64_t>(map_size_))
+        map_window(offset, end);
     // Faulting the range in here turns a file truncated since into an error
     // (EFAULT) instead of a SIGBUS on access, and costs fewer faults.
-    const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-    const std::size_t start = static_cast<std::size_t>(offset) / page * page;
-    if (::madvise(map_ + start, static_cast<std::size_t>(offset) + size - start, MADV_POPULATE_READ) != 0 && errno != EINVAL)
+    const auto page = static_cast<std::int64_t>(::sysconf(_SC_PAGESIZE));
+    const std::int64_t start = offset / page * page;
+    if (::madvise(map_ + (start - map_offset_), static_cast<std::size_t>(end - start), MADV_POPULATE_READ) != 0 && errno != EINVAL)
         fail(errno == EFAULT ? "changed while being read" : std::strerror(errno));
-    return {map_ + offset, size};
+    return {map_ + (offset - map_offset_), size};
+}
+
+// The file is mapped a window at a time, each unmapped when the reads move
+// past it: one mapping of the whole file was torn down at the end, 50 ms for
+// 1 GiB after every other thread had finished; spread over the pass it
+// overlaps the hashing. Windows, not each range, since every unmap of
+// a multithreaded process flushes the other cores' TLBs.
+void FileReader::map_window(std::int64_t offset, std::int64_t end)
+{
+    unmap();
+    struct stat status {};
+    if (::fstat(fd_, &status) != 0)
+        fail(std::strerror(errno));
+    if (offset < 0 || end > status.st_size)
+        fail("changed while being read");
+    constexpr std::int64_t window = std::int64_t{64} << 20;
+    const std::int64_t start = offset / window * window;
+    const std::int64_t stop = std::min<std::int64_t>(status.st_size, std::max(end, start + window));
+    void* map = ::mmap(nullptr, static_cast<std::size_t>(stop - start), PROT_READ, MAP_SHARED, fd_, static_cast<off_t>(start));
+    if (map == MAP_FAILED)
+        fail(std::strerror(errno));
+    map_ = static_cast<std::uint8_t*>(map);
+    map_offset_ = start;
+    map_size_ = static_cast<std::size_t>(stop - start);
+    ::madvise(map_, map_size_, MADV_SEQUENTIAL);
 }
 
 void FileReader::fail(const char* reason) const

@@ -47,17 +47,19 @@ public:
     void read(std::int64_t offset, std::span<std::uint8_t> out);
     // The file's bytes [offset, offset + size) in place, without a copy (the
     // file is mapped, the range's pages faulted in at once); valid until the
-    // next open(). Failure "changed while being read" when the file is shorter.
+    // next view() or open(). Failure "changed while being read" when the file is shorter.
     std::span<const std::uint8_t> view(std::int64_t offset, std::size_t size);
 
 private:
     [[noreturn]] void fail(const char* reason) const;
+    void map_window(std::int64_t offset, std::int64_t end);
     void unmap();
 
     std::string path_;
     Outcome outcome_ = Outcome::local;
     int fd_ = -1;
-    std::uint8_t* map_ = nullptr;
+    std::uint8_t* map_ = nullptr; // the file's bytes from map_offset_
+    std::int64_t map_offset_ = 0;
     std::size_t map_size_ = 0;
 };
 

@@ -159,6 +159,28 @@ TEST_CASE("swarm torrents: encrypting while hashing writes the ciphertext the to
     }
 }
 
+TEST_CASE("swarm torrents: a plaintext larger than one mapped window is encrypted whole")
+{
+    // The plaintext is mapped 64 MiB at a time (file_reader.cpp); odd sizes
+    // put piece and window edges inside AES blocks.
+    test::TempDir dir;
+    write(dir.path() / "plain" / "big", random_text((std::size_t{64} << 20) + 65536 + 3, 11));
+    const Key key = random_key();
+    fs::create_directories(dir.path() / "content");
+    std::vector<EncryptionPlan> plans{
+        plan_encryption(dir.path() / "plain" / "big", dir.path() / "content" / "big.enc", random_kid(), key)};
+    TorrentSpec spec;
+    spec.content = dir.path() / "content";
+    spec.piece_size = 32768;
+    spec.hashing_threads = 2;
+    spec.source = [&plans](const lt::file_storage& storage, std::string save_path) {
+        return encrypting_source(storage, std::move(save_path), plans);
+    };
+    check_same_hashes(spec, layouts[1]);
+    decrypt_file(plans.front().out, dir.path() / "decrypted", key);
+    CHECK(read(dir.path() / "decrypted") == read(plans.front().in));
+}
+
 TEST_CASE("swarm torrents: a plaintext that shrinks while encrypted is an error")
 {
     test::TempDir dir;
