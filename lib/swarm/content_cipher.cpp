@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include <cerrno>
+#include <array>
 #include <climits>
 #include <cstdio>
 #include <cstring>
@@ -15,6 +16,8 @@
 
 namespace imsp2p::swarm {
 namespace {
+
+constexpr std::size_t aes_block = 16;
 
 constexpr std::size_t chunk_size = 1 << 20;
 
@@ -101,7 +104,7 @@ private:
 
 } // namespace
 
-CtrCipher::CtrCipher(const Key& key, const Iv& iv) : ctx_(EVP_CIPHER_CTX_new())
+CtrCipher::CtrCipher(const Key& key, const Iv& iv) : ctx_(EVP_CIPHER_CTX_new()), iv_(iv)
 {
     if (!ctx_ || EVP_EncryptInit_ex(ctx_, EVP_aes_128_ctr(), nullptr, key.data(), iv.data()) != 1) {
         EVP_CIPHER_CTX_free(ctx_);
@@ -122,6 +125,23 @@ void CtrCipher::apply(const std::uint8_t* in, std::uint8_t* out, std::size_t siz
         out += step;
         size -= static_cast<std::size_t>(step);
     }
+}
+
+void CtrCipher::seek(std::uint64_t offset)
+{
+    // The counter block of `offset`: the IV plus the block number, as a
+    // 128-bit big-endian sum (OpenSSL's CTR carries through all 16 bytes).
+    Iv counter = iv_;
+    std::uint64_t add = offset / aes_block;
+    for (std::size_t i = counter.size(); i-- > 0 && add != 0;) {
+        const unsigned sum = counter[i] + static_cast<unsigned>(add & 0xff);
+        counter[i] = static_cast<std::uint8_t>(sum);
+        add = (add >> 8) + (sum >> 8);
+    }
+    if (EVP_EncryptInit_ex(ctx_, nullptr, nullptr, nullptr, counter.data()) != 1)
+        throw Failure(Outcome::local, "OpenSSL AES-128-CTR failed");
+    std::array<std::uint8_t, aes_block> skipped{};
+    apply(skipped.data(), skipped.data(), offset % aes_block);
 }
 
 Kid random_kid() { return random_array<kid_size>(); }

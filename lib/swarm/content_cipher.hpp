@@ -20,9 +20,13 @@ public:
     CtrCipher& operator=(const CtrCipher&) = delete;
 
     void apply(const std::uint8_t* in, std::uint8_t* out, std::size_t size);
+    // Moves the key stream to byte `offset` of the content, so that threads can
+    // encrypt parts of one file each.
+    void seek(std::uint64_t offset);
 
 private:
     EVP_CIPHER_CTX* ctx_;
+    Iv iv_;
 };
 
 Kid random_kid();

@@ -9,9 +9,9 @@
 namespace imsp2p::swarm {
 namespace {
 
-class FileSource final : public StreamSource {
+class FilesReader final : public StreamSource::Reader {
 public:
-    FileSource(const lt::file_storage& files, std::string save_path) : files_(files), save_path_(std::move(save_path)) {}
+    FilesReader(const lt::file_storage& files, const std::string& save_path) : files_(files), save_path_(save_path) {}
 
     void fill(std::int64_t offset, std::span<std::uint8_t> out) override
     {
@@ -27,9 +27,20 @@ public:
 
 private:
     const lt::file_storage& files_;
-    const std::string save_path_;
+    const std::string& save_path_;
     FileReader reader_;
     lt::file_index_t open_{-1};
+};
+
+class FileSource final : public StreamSource {
+public:
+    FileSource(const lt::file_storage& files, std::string save_path) : files_(files), save_path_(std::move(save_path)) {}
+
+    std::unique_ptr<Reader> reader() const override { return std::make_unique<FilesReader>(files_, save_path_); }
+
+private:
+    const lt::file_storage& files_;
+    const std::string save_path_;
 };
 
 } // namespace

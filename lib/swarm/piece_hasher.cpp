@@ -21,7 +21,10 @@ namespace imsp2p::swarm {
 namespace {
 
 constexpr int block_size = 16 * 1024;              // the v2 merkle leaf
-constexpr std::int64_t min_chunk = 4 * 1024 * 1024; // bytes the source fills at once (whole pieces)
+constexpr std::int64_t min_chunk = 4 * 1024 * 1024; // whole pieces, stored at once
+// Pieces a thread fills and hashes at a time, at least this many bytes: few
+// enough to stay in its cache between the two, enough to make the locking rare.
+constexpr std::int64_t min_unit = 256 * 1024;
 constexpr std::int64_t ring_bytes = 48 * 1024 * 1024;
 // Writes in flight: direct writes wait for the disk, not the CPU, and a
 // virtual disk takes several at once.
@@ -52,18 +55,19 @@ struct AlignedFree {
     void operator()(std::uint8_t* data) const { ::operator delete[](data, std::align_val_t(chunk_alignment)); }
 };
 
-// A chunk of the stream: whole pieces. Each piece is one unit of work per
-// hash version, taken by whichever hashing thread is free; storing the chunk
-// is one more, for a writer thread.
+// A chunk of the stream: whole pieces, in units of a few of them, each
+// filled and hashed by whichever thread is free; storing the chunk once all
+// are filled is one more unit, for a writer thread.
 struct Chunk {
     std::unique_ptr<std::uint8_t[], AlignedFree> data;
     std::int64_t offset = 0;
     std::int64_t size = 0;
     int first_piece = 0;
     int pieces = 0;
-    int units = 0;   // hash units
-    int claimed = 0; // hash units taken
-    int pending = 0; // units not done, the store included
+    int units = 0;    // fill and hash units
+    int claimed = 0;  // units taken
+    int unfilled = 0; // units not filled yet
+    int pending = 0;  // units not done, the store included
 };
 
 struct PieceHashes {
@@ -118,13 +122,14 @@ private:
     std::vector<lt::sha256_hash> leaves_;
 };
 
-// The ring: the source fills free chunks in order, the threads hash (and
-// the writers store) open ones.
+// The ring: free chunks are opened in order; the threads fill and hash the
+// open ones, the writers store the filled ones.
 class Ring {
 public:
     Ring(const lt::file_storage& files, bool v1, bool v2, bool stores, PieceHashes& hashes)
         : files_(files), v1_(v1), v2_(v2), stores_(stores), hashes_(hashes),
-          chunk_bytes_(std::max<std::int64_t>(min_chunk, files.piece_length()))
+          chunk_bytes_(std::max<std::int64_t>(min_chunk, files.piece_length())),
+          pieces_per_unit_(static_cast<int>(std::max<std::int64_t>(1, min_unit / files.piece_length())))
     {
         const auto count = std::clamp<std::int64_t>(ring_bytes / chunk_bytes_, 3, 12);
         chunks_.resize(static_cast<std::size_t>(count));
@@ -135,42 +140,37 @@ public:
         }
     }
 
-    void produce(StreamSource& source)
+    void produce()
     {
         const std::int64_t total = files_.total_size();
         const int pieces_per_chunk = static_cast<int>(chunk_bytes_ / files_.piece_length());
         for (std::int64_t offset = 0; offset < total; offset += chunk_bytes_) {
-            Chunk* chunk = nullptr;
-            {
-                std::unique_lock lock(mutex_);
-                free_cv_.wait(lock, [&] { return failed_ || !free_.empty(); });
-                if (failed_)
-                    return;
-                chunk = free_.back();
-                free_.pop_back();
-            }
+            std::unique_lock lock(mutex_);
+            free_cv_.wait(lock, [&] { return failed_ || !free_.empty(); });
+            if (failed_)
+                return;
+            Chunk* chunk = free_.back();
+            free_.pop_back();
             chunk->size = std::min(chunk_bytes_, total - offset);
-            source.fill(offset, std::span(chunk->data.get(), static_cast<std::size_t>(chunk->size)));
             chunk->offset = offset;
             chunk->first_piece = static_cast<int>(offset / files_.piece_length());
             chunk->pieces = std::min(pieces_per_chunk, files_.num_pieces() - chunk->first_piece);
-            chunk->units = chunk->pieces * ((v1_ ? 1 : 0) + (v2_ ? 1 : 0));
+            chunk->units = (chunk->pieces + pieces_per_unit_ - 1) / pieces_per_unit_;
             chunk->claimed = 0;
+            chunk->unfilled = chunk->units;
             chunk->pending = chunk->units + (stores_ ? 1 : 0);
-            {
-                std::lock_guard lock(mutex_);
-                open_.push_back(chunk);
-                if (stores_)
-                    to_store_.push_back(chunk);
-            }
+            open_.push_back(chunk);
+            unfilled_chunks_ += 1;
+            lock.unlock();
             work_cv_.notify_all();
         }
     }
 
-    // Hashes open chunks until the source is done (finish()) or a failure.
-    void work()
+    // Fills and hashes units of open chunks until they are all done (finish()) or a failure.
+    void work(const StreamSource& source)
     {
         PieceWork piece_work(files_, hashes_);
+        const auto reader = source.reader();
         for (;;) {
             Chunk* chunk = nullptr;
             int unit = 0;
@@ -184,25 +184,30 @@ public:
                 if (chunk->claimed == chunk->units)
                     open_.pop_front();
             }
-            // Both versions: the SHA-256 of piece i, then its SHA-1, interleaved.
-            const int per_piece = v1_ && v2_ ? 2 : 1;
-            const int piece = chunk->first_piece + unit / per_piece;
-            if (v2_ && unit % per_piece == 0)
-                piece_work.sha256(*chunk, piece);
-            else
-                piece_work.sha1(*chunk, piece);
+            const int first = chunk->first_piece + unit * pieces_per_unit_;
+            const int last = std::min(first + pieces_per_unit_, chunk->first_piece + chunk->pieces);
+            const std::int64_t begin = static_cast<std::int64_t>(first) * files_.piece_length();
+            const std::int64_t end = std::min(static_cast<std::int64_t>(last) * files_.piece_length(), chunk->offset + chunk->size);
+            reader->fill(begin, std::span(chunk->data.get() + (begin - chunk->offset), static_cast<std::size_t>(end - begin)));
+            filled(chunk);
+            for (int piece = first; piece < last; ++piece) {
+                if (v2_)
+                    piece_work.sha256(*chunk, piece);
+                if (v1_)
+                    piece_work.sha1(*chunk, piece);
+            }
             complete(chunk);
         }
     }
 
-    // Stores filled chunks until the source is done or a failure.
+    // Stores filled chunks until all are stored or a failure.
     void write(StreamSource& source)
     {
         for (;;) {
             Chunk* chunk = nullptr;
             {
                 std::unique_lock lock(mutex_);
-                work_cv_.wait(lock, [&] { return failed_ || finished_ || !to_store_.empty(); });
+                store_cv_.wait(lock, [&] { return failed_ || !to_store_.empty() || (finished_ && unfilled_chunks_ == 0); });
                 if (failed_ || to_store_.empty())
                     return;
                 chunk = to_store_.front();
@@ -211,6 +216,25 @@ public:
             source.store(chunk->offset, std::span(chunk->data.get(), static_cast<std::size_t>(chunk->size)));
             complete(chunk);
         }
+    }
+
+    void filled(Chunk* chunk)
+    {
+        bool last = false;
+        {
+            std::lock_guard lock(mutex_);
+            if (--chunk->unfilled > 0)
+                return;
+            unfilled_chunks_ -= 1;
+            if (stores_)
+                to_store_.push_back(chunk);
+            // After the last chunk every writer has to see that it can end.
+            last = finished_ && unfilled_chunks_ == 0;
+        }
+        if (last)
+            store_cv_.notify_all();
+        else
+            store_cv_.notify_one();
     }
 
     void complete(Chunk* chunk)
@@ -229,6 +253,7 @@ public:
             finished_ = true;
         }
         work_cv_.notify_all();
+        store_cv_.notify_all();
     }
 
     void fail(std::exception_ptr error)
@@ -240,6 +265,7 @@ public:
             failed_ = true;
         }
         work_cv_.notify_all();
+        store_cv_.notify_all();
         free_cv_.notify_all();
     }
 
@@ -256,13 +282,16 @@ private:
     const bool stores_;
     PieceHashes& hashes_;
     const std::int64_t chunk_bytes_;
+    const int pieces_per_unit_;
     std::vector<Chunk> chunks_;
     std::mutex mutex_;
     std::condition_variable work_cv_;
+    std::condition_variable store_cv_;
     std::condition_variable free_cv_;
     std::vector<Chunk*> free_;
-    std::deque<Chunk*> open_;     // with hash units to take
+    std::deque<Chunk*> open_;     // with units to take
     std::deque<Chunk*> to_store_;
+    int unfilled_chunks_ = 0; // open, with units not filled yet
     bool finished_ = false;
     bool failed_ = false;
     std::exception_ptr error_;
@@ -308,11 +337,11 @@ void hash_pieces(lt::create_torrent& torrent, StreamSource& source, int threads)
         };
         std::vector<std::jthread> workers;
         for (int i = 0; i < std::max(1, threads); ++i)
-            workers.emplace_back(guarded([&ring] { ring.work(); }));
+            workers.emplace_back(guarded([&ring, &source] { ring.work(source); }));
         for (int i = 0; source.stores() && i < writer_threads; ++i)
             workers.emplace_back(guarded([&ring, &source] { ring.write(source); }));
         try {
-            ring.produce(source);
+            ring.produce();
         } catch (...) {
             ring.fail(std::current_exception());
         }

@@ -76,6 +76,32 @@ TEST_CASE("AES-128-CTR matches the NIST SP 800-38A F.5.1 vector")
     CHECK(to_hex(out) == "874d6191b620e3261bef6864990db6ce9806f66b7970fdff8617187bb9fffdff");
 }
 
+TEST_CASE("AES-128-CTR seek gives the key stream of the sequential pass, carries included")
+{
+    // Counters just below a carry out of the low 32 and 64 bits and out of all 128.
+    for (const char* iv_hex : {"000102030405060708090a0bfffffff0", "0001020304050607fffffffffffffffe",
+                               "fffffffffffffffffffffffffffffff8"}) {
+        INFO(iv_hex);
+        Key key{};
+        key[0] = 7;
+        const auto iv_bytes = from_hex(iv_hex).value();
+        Iv iv{};
+        std::copy(iv_bytes.begin(), iv_bytes.end(), iv.begin());
+        Bytes plain(4096);
+        for (std::size_t i = 0; i < plain.size(); ++i)
+            plain[i] = static_cast<std::uint8_t>(i * 31);
+        Bytes whole(plain.size());
+        CtrCipher(key, iv).apply(plain.data(), whole.data(), plain.size());
+        CtrCipher cipher(key, iv);
+        for (const std::size_t offset : {std::size_t{4000}, std::size_t{0}, std::size_t{17}, std::size_t{256}, std::size_t{255}}) {
+            Bytes part(plain.size() - offset);
+            cipher.seek(offset);
+            cipher.apply(plain.data() + offset, part.data(), part.size());
+            CHECK(std::equal(part.begin(), part.end(), whole.begin() + static_cast<std::ptrdiff_t>(offset)));
+        }
+    }
+}
+
 TEST_CASE("content header round trip and key check")
 {
     const Kid kid = random_kid();
