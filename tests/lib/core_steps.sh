@@ -28,7 +28,7 @@ alice@ims.test,sip:alice@ims.test;tel:+15550100,aka,,465b5ce8b199b49faa5f0a2ee23
 bob@ims.test,sip:bob@ims.test;tel:+15550101,aka,,fec86ba6eb707ed08905757b1bb44b8f,dbc59adcb6f9a0ef735477b7fadf8374,,8000,000000000040
 CSV
 }
-ue() { echo --subscribers subscribers.csv --impi "$1@ims.test" --usim-state "$1.usim" --local "$2"; }
+ue() { echo --subscribers subscribers.csv --impi "$1@ims.test" --usim-state "$1.usim" --local "$2" --timeout "$TOOL_TIMEOUT"; }
 
 start_core() {
   overlay_ca node1 node2 node3 &&
@@ -70,11 +70,11 @@ sys.exit(0 if ok else 1)
 PY
 }
 alice_calls_bob() {
-  on "$ip_alice" "$call" --registration alice.json --duration 1.5 --json sip:bob@ims.test >alice-call.out &&
+  on "$ip_alice" "$call" --registration alice.json --timeout "$TOOL_TIMEOUT" --duration 1.5 --json sip:bob@ims.test >alice-call.out &&
     wait_for 5 grep -q '"event":"call"' bob-ue.out && rtp_flowed alice-call.out
 }
 alice_messages_bob() {
-  on "$ip_alice" "$call" --registration alice.json --message "hello bob" --json sip:bob@ims.test >alice-message.out &&
+  on "$ip_alice" "$call" --registration alice.json --timeout "$TOOL_TIMEOUT" --message "hello bob" --json sip:bob@ims.test >alice-message.out &&
     grep -q '"event":"message_sent".*"status":200' alice-message.out &&
     wait_for 3 grep -q '"event":"message".*"text":"hello bob"' bob-ue.out
 }
@@ -82,7 +82,7 @@ kill_node1() { kill -9 "$P2P_PID_node1" && { wait "$P2P_PID_node1" 2>/dev/null |
 alice_calls_again() {
   # Her registration names node1 as her route; she goes through node3 now.
   # From her registered address, the core routes her without a challenge.
-  on "$ip_alice" "$call" --impu sip:alice@ims.test --proxy "sip:$ip_node3" --local "$ip_alice" --duration 1.5 --json \
+  on "$ip_alice" "$call" --impu sip:alice@ims.test --proxy "sip:$ip_node3" --local "$ip_alice" --timeout "$TOOL_TIMEOUT" --duration 1.5 --json \
     sip:bob@ims.test >alice-call2.out &&
     wait_for 5 sh -c "[ \$(grep -c '\"event\":\"call\"' bob-ue.out) -ge 2 ]" && rtp_flowed alice-call2.out
 }

@@ -7,6 +7,9 @@ set -u
 # the test preset asan, whose binaries run several times slower. It scales
 # how long a test waits for something, never what it checks.
 SLOWDOWN=${IMSP2P_TEST_SLOWDOWN:-1}
+# A `--timeout` for the tools whose 5 s default bounds their wait for an
+# answer (ims-register, ims-call), scaled like the wait bounds.
+TOOL_TIMEOUT=$((5 * SLOWDOWN))
 TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/imsp2p-test.XXXXXX")
 PASSED=0
 FAILED=0

@@ -16,7 +16,7 @@ build=$(cd "$1" && pwd)
 . "$(dirname "$0")/../lib/p2p_node.sh"
 . "$(dirname "$0")/../lib/overlay.sh"
 . "$(dirname "$0")/../lib/sipp.sh"
-reg=$build/tools/ims-register
+register() { "$build/tools/ims-register" --timeout "$TOOL_TIMEOUT" "$@"; }
 node=$build/tools/p2p-node
 
 csv=$TEST_TMP/subscribers.csv
@@ -36,11 +36,11 @@ start_core() {
 bob_registers() {
   sipp_uas bob-calls invite-uas 127.0.1.3 5072 6900 2 && sipp_uas bob-messages message-uas 127.0.1.3 5070 6910 1 &&
     # The overlay settles within seconds: retry the first registration until it does.
-    wait_for 15 "$reg" --impu sip:bob@ims.test --password bob-secret --proxy sip:127.0.1.13 --local 127.0.1.3 \
+    wait_for 15 register --impu sip:bob@ims.test --password bob-secret --proxy sip:127.0.1.13 --local 127.0.1.3 \
       --contact sip:bob@127.0.1.3:5070 --expires 600
 }
 alice_registers() {
-  "$reg" "${alice[@]}" --proxy sip:127.0.1.11 --json >"$TEST_TMP/alice.json" &&
+  register "${alice[@]}" --proxy sip:127.0.1.11 --json >"$TEST_TMP/alice.json" &&
     grep -q '"algorithm":"AKAv1-MD5"' "$TEST_TMP/alice.json" &&
     grep -q '"service_route":\["<sip:orig@127.0.1.11:5060;lr>"\]' "$TEST_TMP/alice.json"
 }
@@ -50,13 +50,13 @@ message_bob() {
     -i 127.0.1.2 -p 5080 -mp 6920 -m 1 -nostdin -timeout 10 -timeout_error >/dev/null 2>&1
 }
 call_bob_via() {
-  "$reg" --impu sip:bob@ims.test --password bob-secret --proxy sip:127.0.1.13 --local 127.0.1.3 \
+  register --impu sip:bob@ims.test --password bob-secret --proxy sip:127.0.1.13 --local 127.0.1.3 \
     --contact sip:bob@127.0.1.3:5072 --expires 600 >/dev/null &&
     sipp_uac invite-uac "$1:5060" alice ims.test bob 127.0.1.2 5080 6930 && [ "$RC" -eq 0 ]
 }
 kill_node1() { kill -9 "$P2P_PID_node1" && { wait "$P2P_PID_node1" 2>/dev/null || true; }; }
 deregistered_by_network() {
-  "$reg" "${alice[@]}" --proxy sip:127.0.1.12 --keep --reg-event --json >"$TEST_TMP/keep.json" 2>/dev/null &
+  register "${alice[@]}" --proxy sip:127.0.1.12 --keep --reg-event --json >"$TEST_TMP/keep.json" 2>/dev/null &
   local pid=$!
   track $pid
   wait_for 10 grep -q '"event":"reg_state"' "$TEST_TMP/keep.json" || return 1
@@ -68,7 +68,7 @@ deregistered_by_network() {
 }
 kamailio_interop() {
   kamailio_start registrar 127.0.1.21 5060 && kamailio_add_user registrar bob ims.test bob-secret &&
-    "$reg" --impu sip:bob@ims.test --password bob-secret --proxy sip:127.0.1.21 --local 127.0.1.3 --json >"$TEST_TMP/kam.json" &&
+    register --impu sip:bob@ims.test --password bob-secret --proxy sip:127.0.1.21 --local 127.0.1.3 --json >"$TEST_TMP/kam.json" &&
     kamailio_contacts registrar bob | grep -qx "$(json_field "$TEST_TMP/kam.json" registered contact)"
 }
 
