@@ -68,7 +68,8 @@ std::optional<BindingView> LookupCache::find(const std::string& aor)
         const auto now = config_.clock();
         // Renewed from half its life, while the entry is used; once it is
         // about to lapse, writers may no longer count this node.
-        if (!entry.announcing && entry.announced_at && now - *entry.announced_at >= config_.interest / 2) {
+        if (!entry.announcing && entry.listen &&
+            (!entry.announced_at || now - *entry.announced_at >= config_.interest / 2)) { // a failed first put too
             entry.announcing = true;
             announce_due = true;
         }
