@@ -61,16 +61,24 @@ struct DhtLocation::Shared : std::enable_shared_from_this<Shared> {
     std::atomic<std::uint64_t> malformed{0};
     std::atomic<std::uint64_t> last_seq{0};
     std::unique_ptr<LookupCache> cache; // null: every lookup reads the overlay
-    // The payload of this location service's change notices: the cache needs
-    // no notice of what this process wrote itself (write() merged it), and
+    // The payload of this location service's change notices and cacher
+    // records: the cache needs no notice of what this process wrote itself
+    // (write() merged it), nor counts its own interest as another node's; and
     // node names alone could be shared by mistake.
     const Bytes notice_tag;
+    const std::uint64_t cacher_id; // the value id of this process's cacher records
 
     Shared(dht::OverlayNode& o, dht::RecordSigner s, std::shared_ptr<const dht::Verifier> v, Post p, DhtLocationConfig c)
         : overlay(o), signer(std::move(s)), verifier(std::move(v)), post(std::move(p)), config(std::move(c)),
           notice_tag([] {
               const auto tag = random_bytes(8);
               return Bytes(tag.begin(), tag.end());
+          }()),
+          cacher_id([this] {
+              std::uint64_t id = 0;
+              for (const auto byte : notice_tag)
+                  id = id << 8 | byte;
+              return id == 0 ? 1 : id;
           }())
     {
     }
@@ -81,21 +89,33 @@ struct DhtLocation::Shared : std::enable_shared_from_this<Shared> {
             return;
         LookupCacheConfig cache_config;
         cache_config.capacity = config.lookup_cache;
-        // Both run while the cache lives, which Shared outlives.
-        auto is_notice = [this](const std::string& key, const std::vector<dht::RawValue>& values) {
+        // All run while the cache lives, which Shared outlives.
+        auto classify = [this](const std::string& key, const std::vector<dht::RawValue>& values) {
             const auto now = unix_now(config.clock);
-            return std::any_of(values.begin(), values.end(), [&](const dht::RawValue& value) {
+            Pushed out;
+            for (const auto& value : values) {
                 const auto checked = verifier->check(value.data, key, now);
-                return checked.ok() && checked.record.kind == notice_kind && checked.record.payload != notice_tag;
-            });
+                if (!checked.ok())
+                    continue;
+                const bool ours = checked.record.payload == notice_tag;
+                if (checked.record.kind == notice_kind)
+                    out.notice = out.notice || !ours;
+                else if (checked.record.kind == cacher_kind && ours)
+                    out.own = true;
+                else if (checked.record.kind == cacher_kind)
+                    out.cachers.push_back(value.id);
+            }
+            return out;
         };
         auto reread = [this](const std::string& aor) {
-            read(aor, [self = shared_from_this(), aor](bool ok, View view) {
+            const auto started = cache->now();
+            read(aor, [self = shared_from_this(), aor, started](bool ok, View view) {
                 if (ok && self->cache)
-                    self->cache->merge_read(aor, view);
+                    self->cache->merge_read(aor, view, started);
             });
         };
-        cache = std::make_unique<LookupCache>(overlay, is_notice, reread, cache_config);
+        auto announce = [this](const std::string& aor, std::function<void(bool)> done) { put_cacher(aor, std::move(done)); };
+        cache = std::make_unique<LookupCache>(overlay, classify, reread, announce, cache_config);
     }
 
     // Tells the nodes that cache the AOR's lookups that its bindings changed
@@ -110,6 +130,24 @@ struct DhtLocation::Shared : std::enable_shared_from_this<Shared> {
         while (id == 0)
             id = static_cast<std::uint64_t>(random_below(std::numeric_limits<std::size_t>::max()));
         overlay.put(key, std::move(bytes), id, dht::OverlayNode::notice_lifetime, [](bool) {}, dht::OverlayNode::notice_type);
+    }
+
+    // This node's standing interest in the AOR's notices (lookup_cache.hpp):
+    // one value slot per process (the tag's), replaced at each renewal.
+    void put_cacher(const std::string& aor, std::function<void(bool)> done)
+    {
+        const auto now = unix_now(config.clock);
+        const auto key = notice_key(aor);
+        const auto lifetime = dht::OverlayNode::cacher_lifetime;
+        Bytes bytes;
+        try {
+            bytes = signer.sign({key, cacher_kind, notice_tag, next_seq(0), now + lifetime.count(), {}});
+        } catch (const std::exception& error) { // a key over the size limits: no interest, no cache
+            spdlog::error("location: cannot announce interest in {}: {}", aor, error.what());
+            done(false);
+            return;
+        }
+        overlay.put(key, std::move(bytes), cacher_id, lifetime, std::move(done), dht::OverlayNode::cacher_type);
     }
 
     // Milliseconds since the epoch, but above `after` (the slot's current
@@ -238,7 +276,9 @@ struct DhtLocation::Shared : std::enable_shared_from_this<Shared> {
                                 pending->ok = false;
                             if (--pending->left != 0)
                                 return;
-                            if (pending->ok && notice)
+                            // Decided now, not when the write began: a cacher
+                            // record stored before this put was pushed to us first.
+                            if (pending->ok && notice && (!self->cache || self->cache->must_notify(aor)))
                                 self->notify(aor);
                             self->post([self, aor, written, then, ok = pending->ok.load()] {
                                 if (ok && self->cache) // before the 200 OK: this node routes by it at once
@@ -417,13 +457,14 @@ void DhtLocation::lookup(const std::string& aor, Done done)
             return;
         }
     }
-    self->read(aor, [self, aor, done](bool ok, View view) {
+    const auto started = self->cache ? self->cache->now() : LookupCache::Time{};
+    self->read(aor, [self, aor, done, started](bool ok, View view) {
         if (!ok) {
             done({false, fmt::format("the overlay did not answer the lookup of {}", aor), {}});
             return;
         }
         if (self->cache)
-            self->cache->merge_read(aor, view);
+            self->cache->merge_read(aor, view, started);
         done({true, {}, self->current(view)});
     });
 }

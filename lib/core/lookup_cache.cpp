@@ -16,7 +16,7 @@ void prune(BindingView& view)
 }
 
 // True when a binding in the view ended though its record did not say so:
-// refreshed elsewhere (refreshes send no notice), or gone.
+// refreshed elsewhere (a notice lost), or gone.
 bool outlived(const BindingView& view)
 {
     const auto now = Clock::now();
@@ -32,8 +32,10 @@ std::string notice_key(const std::string& aor)
     return "changed:" + aor;
 }
 
-LookupCache::LookupCache(dht::OverlayNode& overlay, IsNotice is_notice, Reread reread, LookupCacheConfig config)
-    : overlay_(overlay), is_notice_(std::move(is_notice)), reread_(std::move(reread)), config_(std::move(config))
+LookupCache::LookupCache(dht::OverlayNode& overlay, Classify classify, Reread reread, Announce announce,
+                         LookupCacheConfig config)
+    : overlay_(overlay), classify_(std::move(classify)), reread_(std::move(reread)), announce_(std::move(announce)),
+      config_(std::move(config))
 {
 }
 
@@ -53,30 +55,84 @@ LookupCache::~LookupCache()
 
 std::optional<BindingView> LookupCache::find(const std::string& aor)
 {
-    bool refresh_due = false;
+    bool refresh_due = false, announce_due = false;
     std::optional<BindingView> view;
     {
         std::lock_guard lock(mutex_);
         const auto found = entries_.find(aor);
-        if (found == entries_.end() || !found->second.servable || outlived(found->second.view)) {
+        if (found == entries_.end()) {
             ++misses_;
             return std::nullopt;
         }
         auto& entry = found->second;
-        lru_.splice(lru_.begin(), lru_, entry.lru);
-        ++hits_;
         const auto now = config_.clock();
-        refresh_due = now - entry.read_at >= config_.refresh;
-        if (refresh_due)
-            entry.read_at = now; // one background read per period, not one per lookup
-        view = entry.view;
+        // Renewed from half its life, while the entry is used; once it is
+        // about to lapse, writers may no longer count this node.
+        if (!entry.announcing && entry.listen &&
+            (!entry.announced_at || now - *entry.announced_at >= config_.interest / 2)) { // a failed first put too
+            entry.announcing = true;
+            announce_due = true;
+        }
+        const bool interested = entry.interest_until && now < *entry.interest_until;
+        if (!entry.servable || !interested || outlived(entry.view)) {
+            ++misses_;
+        } else {
+            lru_.splice(lru_.begin(), lru_, entry.lru);
+            ++hits_;
+            refresh_due = now - entry.read_at >= config_.refresh;
+            if (refresh_due)
+                entry.read_at = now; // one background read per period, not one per lookup
+            view = entry.view;
+        }
     }
+    if (announce_due)
+        announce(aor);
     if (refresh_due)
         reread_(aor);
     return view;
 }
 
-void LookupCache::merge_read(const std::string& aor, const BindingView& view)
+void LookupCache::announce(const std::string& aor)
+{
+    const auto at = config_.clock();
+    announce_(aor, [this, aor, at](bool ok) { announced(aor, ok, at); });
+}
+
+void LookupCache::announced(const std::string& aor, bool ok, Time at)
+{
+    bool reread = false;
+    {
+        std::lock_guard lock(mutex_);
+        const auto found = entries_.find(aor);
+        if (found == entries_.end())
+            return;
+        auto& entry = found->second;
+        entry.announcing = false;
+        if (!ok)
+            return; // the next find tries again
+        const auto now = config_.clock();
+        entry.announced_at = at;
+        if (!entry.interest_until || now >= *entry.interest_until) {
+            // New or lapsed: writes made before writers saw the record may be
+            // missing from the view, so only a read from now on makes it servable.
+            entry.interest_since = now;
+            entry.servable = false;
+            reread = true;
+        }
+        entry.interest_until = at + config_.interest - config_.margin;
+    }
+    if (reread)
+        reread_(aor);
+}
+
+bool LookupCache::must_notify(const std::string& aor) const
+{
+    std::lock_guard lock(mutex_);
+    const auto found = entries_.find(aor);
+    return found == entries_.end() || !found->second.own_seen || !found->second.cachers.empty();
+}
+
+void LookupCache::merge_read(const std::string& aor, const BindingView& view, Time started)
 {
     if (config_.capacity == 0)
         return;
@@ -100,8 +156,10 @@ void LookupCache::merge_read(const std::string& aor, const BindingView& view)
         auto& entry = found->second;
         merge_view(entry.view, view);
         prune(entry.view);
-        entry.servable = !entry.view.empty();
+        entry.servable = !entry.view.empty() && entry.interest_since && started >= *entry.interest_since;
         entry.read_at = config_.clock();
+        if (new_entry)
+            entry.announcing = true;
     }
     if (evicted_listen)
         overlay_.unlisten(evicted_listen);
@@ -122,6 +180,8 @@ void LookupCache::merge_read(const std::string& aor, const BindingView& view)
     }
     if (!kept && handle) // evicted meanwhile, or listened to by a racing read
         overlay_.unlisten(handle);
+    if (kept)
+        announce(aor);
 }
 
 void LookupCache::merge_written(const std::string& aor, const BindingView& view)
@@ -137,15 +197,28 @@ void LookupCache::merge_written(const std::string& aor, const BindingView& view)
 void LookupCache::pushed(const std::string& aor, const std::vector<dht::RawValue>& values, bool expired)
 {
     // On OpenDHT's thread. A notice leaving the storing nodes says nothing;
-    // a new one (checked before the lock: ~120 µs) makes the entry read again.
-    if (expired || !is_notice_(notice_key(aor), values))
+    // a cacher record leaving them stops the notices. A new notice makes the
+    // entry read again. Checked before the lock.
+    if (expired) {
+        std::lock_guard lock(mutex_);
+        const auto found = entries_.find(aor);
+        if (found != entries_.end())
+            for (const auto& value : values)
+                found->second.cachers.erase(value.id);
         return;
+    }
+    const auto seen = classify_(notice_key(aor), values);
     {
         std::lock_guard lock(mutex_);
         const auto found = entries_.find(aor);
         if (found == entries_.end())
             return;
-        found->second.servable = false;
+        auto& entry = found->second;
+        entry.cachers.insert(seen.cachers.begin(), seen.cachers.end());
+        entry.own_seen = entry.own_seen || seen.own;
+        if (!seen.notice)
+            return;
+        entry.servable = false;
     }
     reread_(aor);
 }

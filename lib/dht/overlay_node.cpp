@@ -225,6 +225,7 @@ OverlayNode::OverlayNode(OverlayConfig config) : config_(std::move(config))
     // Notices are checked like every record (a MAC costs ~1 µs), so a flood
     // of forged ones cannot fill the storing nodes.
     runner_->registerType(record_value_type(notice_type, "imsp2p-notice", notice_lifetime, config_.name, config_.verifier));
+    runner_->registerType(record_value_type(cacher_type, "imsp2p-cacher", cacher_lifetime, config_.name, config_.verifier));
     runner_->registerType(content_value_type(config_));
     runner_->registerType(load_value_type(config_));
     if (!cached.empty())

@@ -98,6 +98,10 @@ public:
     // notice only for the moment it is pushed.
     static constexpr std::uint16_t notice_type = 0x1a5f;
     static constexpr std::chrono::seconds notice_lifetime = std::chrono::seconds(15);
+    // A core node's standing interest in an AOR's notices (core/lookup_cache.hpp):
+    // writers put notices only while another node's cacher record lives.
+    static constexpr std::uint16_t cacher_type = 0x1a62;
+    static constexpr std::chrono::seconds cacher_lifetime = std::chrono::minutes(10);
     // Content records (content_record.hpp), signed by publishers; kept as long
     // as the longest lifetime a record may sign, their publishers refresh them.
     static constexpr std::uint16_t content_type = 0x1a60;
