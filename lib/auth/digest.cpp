@@ -1,4 +1,5 @@
 #include "auth/digest.hpp"
+#include "auth/digest_parts.hpp"
 
 #include "cli/outcome.hpp"
 #include "util/hex.hpp"
@@ -52,24 +53,39 @@ std::string digest_hex(DigestHash hash, std::string_view data)
 {
     std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
     unsigned int size = 0;
-    const EVP_MD* type = hash == DigestHash::md5 ? EVP_md5() : EVP_sha256();
+    // Fetched once: with OpenSSL 3, EVP_md5() has every EVP_Digest look the
+    // implementation up again in the provider store, under its locks.
+    static EVP_MD* const md5 = EVP_MD_fetch(nullptr, "MD5", nullptr);
+    static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+    const EVP_MD* fetched = hash == DigestHash::md5 ? md5 : sha256;
+    const EVP_MD* type = fetched ? fetched : hash == DigestHash::md5 ? EVP_md5() : EVP_sha256();
     if (EVP_Digest(data.data(), data.size(), md.data(), &size, type, nullptr) != 1)
         throw Failure(Outcome::local, "OpenSSL digest computation failed");
     return to_hex(md.data(), size);
 }
 
-std::string digest_response(const Challenge& challenge, const DigestAnswer& answer)
+std::string digest_ha1(const Challenge& challenge, const DigestAnswer& answer)
 {
     const DigestHash hash = challenge.parsed_algorithm.hash;
-    std::string a1 = answer.username + ":" + challenge.realm + ":" + answer.password;
-    std::string ha1 = digest_hex(hash, a1);
+    std::string ha1 = digest_hex(hash, answer.username + ":" + challenge.realm + ":" + answer.password);
     if (challenge.parsed_algorithm.session)
         ha1 = digest_hex(hash, ha1 + ":" + challenge.nonce + ":" + answer.cnonce);
+    return ha1;
+}
+
+std::string digest_response_from_ha1(const Challenge& challenge, const DigestAnswer& answer, std::string_view ha1)
+{
+    const DigestHash hash = challenge.parsed_algorithm.hash;
     const std::string ha2 = digest_hex(hash, answer.method + ":" + answer.uri);
     if (!challenge.qop_auth)
-        return digest_hex(hash, ha1 + ":" + challenge.nonce + ":" + ha2);
+        return digest_hex(hash, fmt::format("{}:{}:{}", ha1, challenge.nonce, ha2));
     return digest_hex(hash, fmt::format("{}:{}:{:08x}:{}:auth:{}", ha1, challenge.nonce, answer.nonce_count,
                                         answer.cnonce, ha2));
+}
+
+std::string digest_response(const Challenge& challenge, const DigestAnswer& answer)
+{
+    return digest_response_from_ha1(challenge, answer, digest_ha1(challenge, answer));
 }
 
 std::string digest_credentials(const Challenge& challenge, const DigestAnswer& answer)

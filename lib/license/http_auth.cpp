@@ -3,6 +3,7 @@
 #include "auth/digest.hpp"
 #include "auth/digest_aka.hpp"
 #include "auth/digest_header.hpp"
+#include "auth/digest_parts.hpp"
 #include "util/base64.hpp"
 #include "util/hmac.hpp"
 #include "util/random.hpp"
@@ -157,11 +158,12 @@ AuthResult HttpAuthenticator::check(const std::string& authorization, const std:
         return challenge(std::nullopt, false, "no_credentials");
     if (!params)
         return refuse(AuthResult::Kind::bad_request, "malformed_authorization");
-    auto get = [&](const char* name) {
+    static const std::string absent;
+    auto get = [&](const char* name) -> const std::string& {
         const auto it = params->find(name);
-        return it == params->end() ? std::string() : it->second;
+        return it == params->end() ? absent : it->second;
     };
-    const std::string username = get("username");
+    const std::string& username = get("username");
     if (username.empty())
         return refuse(AuthResult::Kind::bad_request, "no_username");
 
@@ -171,7 +173,7 @@ AuthResult HttpAuthenticator::check(const std::string& authorization, const std:
         return result;
     }
     const auto subscriber = find_subscriber(username);
-    const std::string nonce = get("nonce");
+    const std::string& nonce = get("nonce");
     // IMS style: the client names itself before any challenge (TS 24.229).
     if (nonce.empty())
         return challenge(subscriber, false, "no_credentials");
@@ -214,7 +216,7 @@ AuthResult HttpAuthenticator::check(const std::string& authorization, const std:
         return refuse(AuthResult::Kind::bad_request, "algorithm_not_offered");
     if (get("uri") != uri)
         return refuse(AuthResult::Kind::bad_request, "uri_mismatch");
-    const std::string nc_text = get("nc"), cnonce = get("cnonce");
+    const std::string &nc_text = get("nc"), &cnonce = get("cnonce");
     if (get("qop") != "auth" || nc_text.size() != 8 || cnonce.empty() ||
         !std::all_of(nc_text.begin(), nc_text.end(), [](unsigned char c) { return std::isxdigit(c); }))
         return refuse(AuthResult::Kind::bad_request, "qop_auth_required");
@@ -229,10 +231,18 @@ AuthResult HttpAuthenticator::check(const std::string& authorization, const std:
                                     cnonce, static_cast<unsigned>(nc), {}};
     std::string response = get("response");
     std::transform(response.begin(), response.end(), response.begin(), [](unsigned char c) { return std::tolower(c); });
-    const std::string expected = auth::digest_response(issued, answer);
+    const std::string& algorithm_text = get("algorithm");
+    const bool known_ha1 = !pending.ha1.empty() && pending.ha1_user == username && pending.ha1_algorithm == algorithm_text;
+    const std::string ha1 = known_ha1 ? pending.ha1 : auth::digest_ha1(issued, answer);
+    const std::string expected = auth::digest_response_from_ha1(issued, answer, ha1);
     if (response.size() != expected.size() || CRYPTO_memcmp(response.data(), expected.data(), expected.size()) != 0) {
         pending_.erase(it); // no guessing against one nonce
         return fail(username, source, subscriber, "wrong_response");
+    }
+    if (!known_ha1 && !algorithm->session) {
+        pending.ha1 = ha1;
+        pending.ha1_user = username;
+        pending.ha1_algorithm = algorithm_text;
     }
     // Checked after the response, so that only the nonce's owner learns of a replay.
     if (!mark_nc(pending, nc))

@@ -82,6 +82,9 @@ private:
         Clock::time_point expires;
         std::uint64_t top_nc = 0;  // highest nc accepted
         std::bitset<256> seen;     // bit i: nc top_nc - i accepted
+        // HA1 of the last accepted answer (a secret, like the password), by
+        // user and algorithm: the next request on this nonce hashes only the rest.
+        std::string ha1, ha1_user, ha1_algorithm;
     };
     AuthResult challenge(const std::optional<hss::Record>& subscriber, bool stale, std::string reason);
     AuthResult fail(const std::string& identity, const std::string& source, const std::optional<hss::Record>& subscriber,

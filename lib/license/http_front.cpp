@@ -1,8 +1,12 @@
 #include "license/http_front.hpp"
 
 #include "cli/outcome.hpp"
+#include "license/request_reader.hpp"
+#include "license/response_head.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/basic_waitable_timer.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
@@ -13,7 +17,9 @@
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <optional>
 #include <thread>
 #include <type_traits>
@@ -34,23 +40,32 @@ struct Shared {
     HttpFront::Handler handle;
 };
 
+// Sockets and timers bound to their connection's strand by type: no
+// type-erased executor copied on every operation.
+using Strand = net::strand<net::io_context::executor_type>;
+using Socket = net::basic_stream_socket<tcp, Strand>;
+using Clock = std::chrono::steady_clock;
+using Timer = net::basic_waitable_timer<Clock, net::wait_traits<Clock>, Strand>;
+
 template <class Stream>
 class Session : public std::enable_shared_from_this<Session<Stream>> {
 public:
-    static constexpr bool tls = !std::is_same_v<Stream, beast::tcp_stream>;
+    static constexpr bool tls = !std::is_same_v<Stream, Socket>;
 
     Session(Stream stream, const Shared& shared, std::string source)
-        : stream_(std::move(stream)), shared_(shared), source_(std::move(source))
+        : stream_(std::move(stream)), shared_(shared), idle_(socket().get_executor())
     {
+        request_.source = std::move(source);
     }
 
     void start()
     {
+        busy();
+        watch();
         if constexpr (tls) {
-            beast::get_lowest_layer(stream_).expires_after(shared_.options.idle_timeout);
             stream_.async_handshake(ssl::stream_base::server, [self = this->shared_from_this()](error_code ec) {
                 if (ec)
-                    return spdlog::debug("TLS handshake with {} failed: {}", self->source_, ec.message());
+                    return spdlog::debug("TLS handshake with {} failed: {}", self->request_.source, ec.message());
                 self->read();
             });
         } else {
@@ -59,12 +74,33 @@ public:
     }
 
 private:
+    Socket& socket() { return beast::get_lowest_layer(stream_); }
+
+    // The idle timeout without a timer reset per request: reads and writes
+    // only move deadline_ on, and the one timer of the connection, when it
+    // fires, either closes the socket (the deadline passed) or waits again.
+    // A connection waiting for its licence's charge has no deadline.
+    void busy() { deadline_ = Clock::now() + shared_.options.idle_timeout; }
+    void park() { deadline_ = Clock::time_point::max(); }
+    void watch()
+    {
+        idle_.expires_at(deadline_ == Clock::time_point::max() ? Clock::now() + shared_.options.idle_timeout : deadline_);
+        idle_.async_wait([self = this->shared_from_this()](error_code ec) {
+            if (ec || self->closed_)
+                return; // cancelled (or about to be): the connection is closing
+            if (Clock::now() < self->deadline_)
+                return self->watch();
+            error_code ignored;
+            self->socket().close(ignored); // the pending read or write fails, which ends the connection
+        });
+    }
+
     void read()
     {
-        parser_.emplace();
-        parser_->body_limit(shared_.options.max_body);
-        beast::get_lowest_layer(stream_).expires_after(shared_.options.idle_timeout);
-        http::async_read_header(stream_, buffer_, *parser_, [self = this->shared_from_this()](error_code ec, std::size_t) {
+        reader_.emplace(request_);
+        reader_->body_limit(shared_.options.max_body);
+        busy();
+        http::async_read_header(stream_, buffer_, *reader_, [self = this->shared_from_this()](error_code ec, std::size_t) {
             self->on_header(ec);
         });
     }
@@ -73,21 +109,30 @@ private:
     {
         if (ec)
             return refuse_unreadable(ec);
-        const auto& request = parser_->get();
-        if (!beast::iequals(request[http::field::expect], "100-continue"))
+        if (!reader_->expects_continue())
             return read_body();
         // curl asks before sending a body over 1 KiB: say go on (an oversized
         // one was refused above, on its Content-Length, before any of it came).
-        continue_ = {http::status::continue_, request.version()};
-        http::async_write(stream_, continue_, [self = this->shared_from_this()](error_code ec, std::size_t) {
-            if (!ec)
-                self->read_body();
-        });
+        net::async_write(stream_, net::buffer(continue_head.data(), continue_head.size()),
+                         [self = this->shared_from_this()](error_code ec, std::size_t) {
+                             if (!ec)
+                                 self->read_body();
+                         });
     }
 
     void read_body()
     {
-        http::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](error_code ec, std::size_t) {
+        // The body mostly came in with the header: parse it from the buffer
+        // here rather than through another asynchronous read.
+        if (!reader_->is_done() && buffer_.size() > 0) {
+            error_code ec;
+            buffer_.consume(reader_->put(buffer_.data(), ec));
+            if (ec && ec != http::error::need_more)
+                return refuse_unreadable(ec);
+        }
+        if (reader_->is_done())
+            return dispatch();
+        http::async_read(stream_, buffer_, *reader_, [self = this->shared_from_this()](error_code ec, std::size_t) {
             if (ec)
                 return self->refuse_unreadable(ec);
             self->dispatch();
@@ -110,44 +155,38 @@ private:
 
     void dispatch()
     {
-        auto& in = parser_->get();
-        keep_alive_ = in.keep_alive();
-        version_ = in.version();
-        Request request{std::string(in.method_string()), std::string(in.target()), std::move(in.body()),
-                        std::string(in[http::field::authorization]), std::string(in["Request-Id"]), source_};
-        // The reply may come from any thread: post it to this connection's strand.
-        auto answered = std::make_shared<std::atomic<bool>>(false);
-        auto done = [self = this->shared_from_this(), answered](Reply reply) {
-            if (answered->exchange(true))
+        keep_alive_ = reader_->keep_alive();
+        version_ = reader_->http_version();
+        park();
+        answered_ = false;
+        // The reply may come from any thread: post it to this connection's
+        // strand. request_ stays as it is until then (no read is pending).
+        auto done = [self = this->shared_from_this()](Reply reply) {
+            if (self->answered_.exchange(true))
                 return;
-            net::post(self->stream_.get_executor(),
+            net::post(self->socket().get_executor(),
                       [self, reply = std::move(reply)]() mutable { self->write(std::move(reply)); });
         };
-        const std::string method = request.method, target = request.target;
         try {
-            shared_.handle(std::move(request), done);
+            shared_.handle(request_, done);
         } catch (const std::exception& error) {
             // A database failure, say: refuse this request, keep serving.
-            spdlog::error("{} {}: {}", method, target, error.what());
+            spdlog::error("{} {}: {}", request_.method, request_.target, error.what());
             done(error_reply(500, "internal_error", "the request could not be served"));
         }
     }
 
+    // One write of two buffers: the head formatted into a reused string, the body.
     void write(Reply reply)
     {
-        response_ = {};
-        response_.version(version_);
-        response_.result(static_cast<unsigned>(reply.status));
-        for (const auto& [name, value] : reply.headers)
-            response_.insert(name, value);
-        response_.set(http::field::content_type, "application/json");
-        response_.body() = std::move(reply.body);
-        response_.keep_alive(keep_alive_);
-        response_.prepare_payload();
-        beast::get_lowest_layer(stream_).expires_after(shared_.options.idle_timeout);
-        http::async_write(stream_, response_, [self = this->shared_from_this()](error_code ec, std::size_t) {
+        head_.clear();
+        append_response_head(head_, reply, version_, keep_alive_);
+        body_ = std::move(reply.body);
+        busy();
+        const std::array<net::const_buffer, 2> buffers{net::buffer(head_), net::buffer(body_)};
+        net::async_write(stream_, buffers, [self = this->shared_from_this()](error_code ec, std::size_t) {
             if (ec)
-                return;
+                return self->close();
             if (self->keep_alive_)
                 self->read();
             else
@@ -158,21 +197,29 @@ private:
     void close()
     {
         if constexpr (tls) {
-            beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(1));
-            stream_.async_shutdown([self = this->shared_from_this()](error_code) {});
+            deadline_ = Clock::now() + std::chrono::seconds(1); // the watch closes a peer that does not answer
+            stream_.async_shutdown([self = this->shared_from_this()](error_code) {
+                self->closed_ = true;
+                self->idle_.cancel();
+            });
         } else {
+            closed_ = true;
+            idle_.cancel();
             error_code ignored;
-            stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+            socket().shutdown(tcp::socket::shutdown_send, ignored);
         }
     }
 
     Stream stream_;
     const Shared& shared_;
-    std::string source_;
+    Timer idle_;
+    Clock::time_point deadline_;
     beast::flat_buffer buffer_;
-    std::optional<http::request_parser<http::string_body>> parser_;
-    http::response<http::empty_body> continue_;
-    http::response<http::string_body> response_;
+    Request request_; // reused: its strings keep their capacity
+    std::optional<RequestReader> reader_;
+    std::string head_, body_;
+    std::atomic<bool> answered_{false};
+    bool closed_ = false; // the idle timer's work is over
     bool keep_alive_ = true;
     unsigned version_ = 11;
 };
@@ -204,7 +251,7 @@ struct HttpFront::Impl {
 
     void accept()
     {
-        acceptor.async_accept(net::make_strand(io), [this](error_code ec, tcp::socket socket) {
+        acceptor.async_accept(net::make_strand(io), [this](error_code ec, Socket socket) {
             if (ec) {
                 if (ec == net::error::operation_aborted)
                     return;
@@ -217,7 +264,7 @@ struct HttpFront::Impl {
         });
     }
 
-    void start(tcp::socket socket)
+    void start(Socket socket)
     {
         error_code ec;
         // Nagle with the client's delayed ACK would hold small answers ~40 ms.
@@ -225,11 +272,11 @@ struct HttpFront::Impl {
         const auto peer = socket.remote_endpoint(ec);
         std::string source = ec ? std::string() : peer.address().to_string();
         if (tls)
-            std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(
-                beast::ssl_stream<beast::tcp_stream>(std::move(socket), *tls), shared, std::move(source))
+            std::make_shared<Session<beast::ssl_stream<Socket>>>(beast::ssl_stream<Socket>(std::move(socket), *tls), shared,
+                                                                 std::move(source))
                 ->start();
         else
-            std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), shared, std::move(source))->start();
+            std::make_shared<Session<Socket>>(std::move(socket), shared, std::move(source))->start();
     }
 };
 

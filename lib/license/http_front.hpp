@@ -30,8 +30,9 @@ struct FrontOptions {
 
 class HttpFront {
 public:
-    // `handle` must call its callback exactly once, or throw (500).
-    using Handler = std::function<void(Request, LicenseService::Done)>;
+    // `handle` must call its callback exactly once, or throw (500). The
+    // request is valid during the call only.
+    using Handler = std::function<void(const Request&, LicenseService::Done)>;
 
     // Binds and listens at once: Failure(usage) for an unusable certificate
     // or key, Failure(local) when the address cannot be bound.

@@ -1,7 +1,7 @@
 #include "license/license_service.hpp"
 
 #include "cli/outcome.hpp"
-#include "swarm/clearkey_license.hpp"
+#include "license/clearkey_request.hpp"
 #include "util/hex.hpp"
 #include "util/random.hpp"
 
@@ -13,6 +13,7 @@
 #include <cctype>
 #include <chrono>
 #include <future>
+#include <optional>
 
 namespace imsp2p::license {
 namespace {
@@ -50,7 +51,7 @@ Reply error_reply(int status, const std::string& code, const std::string& messag
 }
 
 LicenseService::LicenseService(HttpAuthenticator& auth, LicenseDb& db, CdrWriter& cdrs, const MasterKey& master)
-    : auth_(auth), db_(db), readers_(db.path()), cdrs_(cdrs), master_(master)
+    : auth_(auth), db_(db), readers_(db.path()), cdrs_(cdrs), master_(master), keys_(master)
 {
 }
 
@@ -97,45 +98,55 @@ void LicenseService::handle(const Request& request, Done done)
         return done(std::move(reply));
     }
     }
-    // Counted and logged when answered, which for a licence is after its charge.
-    Done conclude = [this, is_license, method = request.method, target = request.target, impi = verdict.impi,
-                     algorithm = verdict.algorithm, done = std::move(done)](Reply reply) {
-        if (reply.status == 200 && is_license)
-            ++stats_.granted;
-        else if (reply.status >= 400)
-            ++stats_.refused;
-        spdlog::info("{} {} by {} ({}): {}", method, target, impi, algorithm, reply.status);
-        done(std::move(reply));
-    };
     if (is_license)
-        license(request, verdict.impi, std::move(conclude));
-    else
-        conclude(deposit(request, verdict.impi, request.target.substr(6)));
+        return license(request, verdict, std::move(done));
+    auto reply = deposit(request, verdict.impi, request.target.substr(6));
+    conclude(reply, false, request.method, request.target, verdict.impi, verdict.algorithm);
+    done(std::move(reply));
 }
 
-void LicenseService::license(const Request& request, const std::string& impi, Done done)
+void LicenseService::conclude(const Reply& reply, bool is_license, const std::string& method, const std::string& target,
+                              const std::string& impi, const std::string& algorithm)
 {
-    auto wanted = prepare(request, impi);
-    if (auto* refusal = std::get_if<Reply>(&wanted))
+    if (reply.status == 200 && is_license)
+        ++stats_.granted;
+    else if (reply.status >= 400)
+        ++stats_.refused;
+    spdlog::info("{} {} by {} ({}): {}", method, target, impi, algorithm, reply.status);
+}
+
+void LicenseService::license(const Request& request, const AuthResult& verdict, Done done)
+{
+    auto prepared = prepare(request, verdict.impi);
+    if (auto* refusal = std::get_if<Reply>(&prepared)) {
+        conclude(*refusal, true, request.method, request.target, verdict.impi, verdict.algorithm);
         return done(std::move(*refusal));
+    }
     // Charge: answered once the batch holding these CDRs is on disk, from the
     // writer's thread (`done` posts the reply back to its connection).
-    std::vector<Grant> grants;
-    for (const auto& w : std::get<Wanted>(wanted))
-        grants.push_back(w.grant);
-    cdrs_.submit(std::move(grants), [wanted = std::get<Wanted>(std::move(wanted)), impi, request_id = request.request_id,
-                                     done = std::move(done)](Charge charge) { done(charged_reply(charge, wanted, impi, request_id)); });
+    auto& wanted = std::get<Wanted>(prepared);
+    std::int64_t price = 0;
+    for (const auto& grant : wanted.grants)
+        price += grant.price;
+    // The request id the client sent, for a 409 (a KID's grant carries it with a suffix).
+    std::string request_id = request.request_id;
+    cdrs_.submit(std::move(wanted.grants),
+                 [this, keys = std::move(wanted.keys), price, impi = verdict.impi, algorithm = verdict.algorithm,
+                  request_id = std::move(request_id), done = std::move(done)](Charge charge) {
+                     auto reply = charged_reply(charge, keys, price, impi, request_id);
+                     conclude(reply, true, "POST", "/license", impi, algorithm);
+                     done(std::move(reply));
+                 });
 }
 
 std::variant<LicenseService::Wanted, Reply> LicenseService::prepare(const Request& request, const std::string& impi)
 {
-    const auto body = nlohmann::json::parse(request.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object())
+    const auto body = read_clearkey_request(request.body, max_kids);
+    if (!body)
         return error_reply(400, "malformed_json", "the body is not a JSON object (a Clear Key request: {\"kids\":[...],\"type\":\"temporary\"})");
-    const auto kids_it = body.find("kids");
-    if (kids_it == body.end() || !kids_it->is_array() || kids_it->empty() || kids_it->size() > max_kids)
+    if (!body->kids_array || body->kid_count == 0 || body->kid_count > max_kids)
         return error_reply(400, "bad_request", fmt::format("\"kids\" must be an array of 1 to {} KIDs", max_kids));
-    if (const auto type = body.find("type"); type != body.end() && (!type->is_string() || *type != "temporary"))
+    if (body->type_given && !body->type_temporary)
         return error_reply(400, "bad_request", "only \"type\":\"temporary\" licences are issued");
     std::string request_id = request.request_id;
     if (request_id.empty())
@@ -146,9 +157,9 @@ std::variant<LicenseService::Wanted, Reply> LicenseService::prepare(const Reques
     Wanted wanted;
     {
         const auto db = readers_.take();
-        const auto account = db->find_account(impi);
-        for (const auto& item : *kids_it) {
-            const auto kid = item.is_string() ? swarm::base64url_decode(item.get<std::string>()) : std::nullopt;
+        std::optional<std::optional<Account>> account; // read when a subscription is to be checked
+        for (const auto& item : body->kids) {
+            const auto kid = item ? swarm::base64url_decode(*item) : std::nullopt;
             if (!kid || kid->size() != 16)
                 return error_reply(400, "bad_request", "each KID must be 16 bytes in base64url");
             const std::string kid_bytes(kid->begin(), kid->end());
@@ -157,39 +168,44 @@ std::variant<LicenseService::Wanted, Reply> LicenseService::prepare(const Reques
                 return error_reply(404, "unknown_kid", fmt::format("no key for KID {}", hex_of(kid_bytes)));
             std::int64_t price = 0;
             const bool own = content->owner == impi;
-            if (content->policy == Policy::subscription && !own && !(account && account->subscribed_until > unix_now()))
-                return error_reply(403, "not_entitled",
-                                   fmt::format("KID {} needs a subscription, which {} does not have", hex_of(kid_bytes), impi));
+            if (content->policy == Policy::subscription && !own) {
+                if (!account)
+                    account = db->find_account(impi);
+                if (!(*account && (*account)->subscribed_until > unix_now()))
+                    return error_reply(403, "not_entitled",
+                                       fmt::format("KID {} needs a subscription, which {} does not have", hex_of(kid_bytes), impi));
+            }
             if (content->policy == Policy::pay_per_download && !own)
                 price = content->price;
-            const auto key = master_.open(kid_bytes, content->sealed_key);
+            const auto key = keys_.open(kid_bytes, content->sealed_key);
             if (!key || key->size() != 16) {
                 spdlog::error("the sealed key of KID {} does not open with this master key", hex_of(kid_bytes));
                 return error_reply(500, "key_unavailable", "the key of this KID cannot be unsealed");
             }
-            Grant grant{impi, content->content_id, hex_of(kid_bytes), policy_name(content->policy),
-                        kids_it->size() == 1 ? request_id : request_id + "/" + hex_of(kid_bytes), price};
-            wanted.push_back({kid_bytes, *key, std::move(grant)});
+            const std::string kid_hex = hex_of(kid_bytes);
+            wanted.grants.push_back(Grant{impi, content->content_id, kid_hex, policy_name(content->policy),
+                                          body->kid_count == 1 ? request_id : request_id + "/" + kid_hex, price});
+            swarm::LicenseKey license_key;
+            std::copy(kid->begin(), kid->end(), license_key.kid.begin());
+            std::copy(key->begin(), key->end(), license_key.key.begin());
+            wanted.keys.push_back(license_key);
         }
     }
     return wanted;
 }
 
-Reply LicenseService::charged_reply(Charge charge, const Wanted& wanted, const std::string& impi, const std::string& request_id)
+Reply LicenseService::charged_reply(Charge charge, const std::vector<swarm::LicenseKey>& keys, std::int64_t price,
+                                    const std::string& impi, const std::string& request_id)
 {
     std::optional<Reply> refusal;
     switch (charge) {
     case Charge::charged: break;
     case Charge::insufficient:
-    {
-        std::int64_t total = 0;
-        for (const auto& w : wanted)
-            total += w.grant.price;
         refusal = error_reply(402, "payment_required",
                               fmt::format("{} {}: the balance of {} is too low",
-                                          wanted.size() == 1 ? "KID " + wanted[0].grant.kid_hex + " costs" : "these KIDs cost",
-                                          total, impi));
-    }
+                                          keys.size() == 1 ? "KID " + to_hex(keys[0].kid.data(), keys[0].kid.size()) + " costs"
+                                                           : "these KIDs cost",
+                                          price, impi));
         break;
     case Charge::conflict:
         refusal = error_reply(409, "request_id_reused", fmt::format("request id {} was used for another KID", request_id));
@@ -201,13 +217,6 @@ Reply LicenseService::charged_reply(Charge charge, const Wanted& wanted, const s
     }
     if (refusal)
         return *refusal;
-    std::vector<swarm::LicenseKey> keys;
-    for (const auto& w : wanted) {
-        swarm::LicenseKey key;
-        std::copy(w.kid.begin(), w.kid.end(), key.kid.begin());
-        std::copy(w.key.begin(), w.key.end(), key.key.begin());
-        keys.push_back(key);
-    }
     Reply reply;
     reply.status = 200;
     reply.body = swarm::license_json(keys);

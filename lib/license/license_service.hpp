@@ -9,8 +9,10 @@
 
 #include "license/cdr_writer.hpp"
 #include "license/http_auth.hpp"
+#include "license/key_cache.hpp"
 #include "license/key_wrap.hpp"
 #include "license/license_db.hpp"
+#include "swarm/clearkey_license.hpp"
 
 #include <atomic>
 #include <functional>
@@ -51,15 +53,18 @@ public:
     const ServiceStats& stats() const { return stats_; }
 
 private:
-    struct Item {
-        std::string kid, key; // bytes
-        Grant grant;
+    struct Wanted {
+        std::vector<Grant> grants;
+        std::vector<swarm::LicenseKey> keys; // in the same order
     };
-    using Wanted = std::vector<Item>;
-    void license(const Request& request, const std::string& impi, Done done);
+    void license(const Request& request, const AuthResult& verdict, Done done);
     std::variant<Wanted, Reply> prepare(const Request& request, const std::string& impi); // a refusal, or what to charge
-    static Reply charged_reply(Charge charge, const Wanted& wanted, const std::string& impi, const std::string& request_id);
+    static Reply charged_reply(Charge charge, const std::vector<swarm::LicenseKey>& keys, std::int64_t price,
+                               const std::string& impi, const std::string& request_id);
     Reply deposit(const Request& request, const std::string& impi, const std::string& kid_hex);
+    // Counts and logs a reply about to be sent.
+    void conclude(const Reply& reply, bool is_license, const std::string& method, const std::string& target,
+                  const std::string& impi, const std::string& algorithm);
 
     HttpAuthenticator& auth_;
     LicenseDb& db_;       // deposits, one at a time (under db_mutex_)
@@ -67,6 +72,7 @@ private:
     LicenseDbPool readers_; // licences: a connection per concurrent request
     CdrWriter& cdrs_;
     const MasterKey& master_;
+    KeyCache keys_;
     ServiceStats stats_;
 };
 

@@ -136,7 +136,7 @@ Outcome run_server(const ServerOptions& o, cli::Output& out)
     front_options.key = o.key;
     front_options.threads = o.threads ? o.threads : std::max(1u, std::thread::hardware_concurrency());
     front_options.max_body = o.max_body;
-    HttpFront front(front_options, [&service](Request request, LicenseService::Done done) {
+    HttpFront front(front_options, [&service](const Request& request, LicenseService::Done done) {
         service.handle(request, std::move(done));
     });
     StopOnSignal stopper(front, stop_signals);

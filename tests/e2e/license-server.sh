@@ -165,6 +165,28 @@ expect_match headers.txt '^Retry-After: [0-9]+' "the address's 429 carries Retry
 expect_match r.body 'too many failed attempts from this address' "the 429 says the address is throttled"
 [ "$(http_status r.body --interface 127.0.0.79 --digest -u carol@ims.test:carol-secret "$server/license" --data "$body_ok")" = 200 ] &&
   pass "another source address is not throttled" || fail "carol from 127.0.0.79: $(cat r.body)"
+# Idle connections are closed after 5 s (the front's one timer per
+# connection, not reset per request): one silent, one stalled mid-header,
+# one used once then silent; none is closed early.
+idle=$(python3 - <<'PY'
+import socket, threading, time
+def wait_close(send):
+    s = socket.create_connection(("127.0.0.70", 8080), timeout=12)
+    if send: s.sendall(send)
+    start = time.monotonic()
+    while True:
+        data = s.recv(4096)
+        if not data: break
+    return time.monotonic() - start
+out = {}
+sends = {"silent": b"", "stalled": b"POST /license HTTP/1.1\r\nHost: x\r\n", "used": b"GET /x HTTP/1.1\r\nHost: x\r\n\r\n"}
+threads = [threading.Thread(target=lambda k=k: out.__setitem__(k, wait_close(sends[k]))) for k in sends]
+for t in threads: t.start()
+for t in threads: t.join()
+print(" ".join(f"{k}={4.5 <= out.get(k, 0) <= 8}" for k in sends))
+PY
+)
+[ "$idle" = "silent=True stalled=True used=True" ] && pass "idle connections closed after 5 s ($idle)" || fail "idle timeout: $idle"
 kill -0 "$LICENSE_PID" && pass "the server is still running after the bad input" || fail "the server died"
 expect_no_match ls.err "secret|$key" "no password or key in the server's diagnostics"
 kill "$LICENSE_PID"

@@ -1,5 +1,6 @@
 // Digest responses checked against the worked examples of RFC 2617 §3.5 and RFC 7616 §3.9.1.
 #include "auth/digest.hpp"
+#include "auth/digest_parts.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -13,6 +14,9 @@ TEST_CASE("RFC 2617 example: MD5 with qop=auth")
     challenge.qop_auth = true;
     DigestAnswer answer{"Mufasa", "Circle Of Life", "GET", "/dir/index.html", "0a4f113b", 1, ""};
     CHECK(digest_response(challenge, answer) == "6629fae49393a05397450978507c4ef1");
+    // In two steps, as a server keeps HA1 for the requests on one nonce.
+    CHECK(digest_ha1(challenge, answer) == "939e7578ed9e3c518a452acee763bce9");
+    CHECK(digest_response_from_ha1(challenge, answer, "939e7578ed9e3c518a452acee763bce9") == "6629fae49393a05397450978507c4ef1");
 }
 
 TEST_CASE("RFC 7616 example: MD5 and SHA-256")

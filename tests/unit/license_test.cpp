@@ -6,8 +6,10 @@
 #include "auth/digest_aka.hpp"
 #include "auth/digest_header.hpp"
 #include "license/cdr_writer.hpp"
+#include "license/clearkey_request.hpp"
 #include "license/failure_throttle.hpp"
 #include "license/http_auth.hpp"
+#include "license/key_cache.hpp"
 #include "license/key_wrap.hpp"
 #include "license/license_db.hpp"
 #include "license/license_service.hpp"
@@ -264,4 +266,62 @@ TEST_CASE("a request for several KIDs is charged all or nothing", "[license]")
     CHECK(cdrs.submit({Grant{"alice@ims.test", "a", "01", "pay-per-download", "r2/01", 30}}).get() == Charge::charged);
     CHECK(cdrs.submit({Grant{"alice@ims.test", "a", "02", "pay-per-download", "r2/01", 30}}).get() == Charge::conflict);
     CHECK(db.find_account("alice@ims.test")->balance == 20);
+}
+
+TEST_CASE("a Clear Key request is read as json::parse reads it, without its tree", "[license]")
+{
+    // What the service used to judge from the parsed tree, as the reader's fields.
+    auto expected = [](const std::string& text) -> std::optional<ClearKeyRequest> {
+        const auto body = nlohmann::json::parse(text, nullptr, false);
+        if (body.is_discarded() || !body.is_object())
+            return std::nullopt;
+        ClearKeyRequest r;
+        if (const auto kids = body.find("kids"); kids != body.end() && kids->is_array()) {
+            r.kids_array = true;
+            r.kid_count = kids->size();
+            for (const auto& item : *kids)
+                if (r.kids.size() < 2)
+                    r.kids.push_back(item.is_string() ? std::optional(item.get<std::string>()) : std::nullopt);
+        }
+        if (const auto type = body.find("type"); type != body.end()) {
+            r.type_given = true;
+            r.type_temporary = type->is_string() && *type == "temporary";
+        }
+        return r;
+    };
+    for (const std::string text :
+         {R"({"kids":["AQEBAQEBAQEBAQEBAQEBAQ"],"type":"temporary"})", R"({"kids":[]})", R"({"kids":"x"})",
+          R"({"kids":{"a":["b"]},"type":"temporary"})", R"({"kids":[1,null,{"kids":["x"]},["y"],"z","w"]})",
+          R"({"type":"persistent-license","kids":["a"]})", R"({"type":["temporary"]})", R"({"type":"temporary","type":1})",
+          R"({"kids":["a"],"kids":5})", R"({"kids":5,"kids":["b","c"]})", R"({"x":{"kids":["a"],"type":"t"},"kids":["q"]})",
+          R"({"kids":["\u00e9t\u00e9"]})", "[1]", "\"kids\"", "null", "{\"kids\":[", "{} x", "{\"a\":\"\xff\"}", "",
+          "  {\"kids\" : [ \"a\" ] }  "}) {
+        INFO(text);
+        const auto got = read_clearkey_request(text, 2);
+        const auto want = expected(text);
+        REQUIRE(got.has_value() == want.has_value());
+        if (!got)
+            continue;
+        CHECK(got->kids_array == want->kids_array);
+        CHECK(got->kid_count == want->kid_count);
+        CHECK(got->kids == want->kids);
+        CHECK(got->type_given == want->type_given);
+        CHECK(got->type_temporary == want->type_temporary);
+    }
+}
+
+TEST_CASE("unsealed keys are cached only while their sealed text stays", "[license]")
+{
+    test::TempDir dir;
+    const auto master = MasterKey::load_or_create(dir.path() / "master.key");
+    KeyCache cache(master, 1);
+    const std::string kid(16, 'k'), other(16, 'o');
+    const auto first = master.seal(kid, std::string(16, 'a'));
+    const auto second = master.seal(kid, std::string(16, 'b'));
+    CHECK(cache.open(kid, first) == std::string(16, 'a'));
+    CHECK(cache.open(kid, first) == std::string(16, 'a'));
+    CHECK(cache.open(kid, second) == std::string(16, 'b')); // a new deposit: the new key
+    CHECK_FALSE(cache.open(other, second));                 // bound to its KID, cached or not
+    CHECK(cache.open(other, master.seal(other, std::string(16, 'c'))) == std::string(16, 'c')); // over capacity: starts over
+    CHECK(cache.open(kid, second) == std::string(16, 'b'));
 }

@@ -5,6 +5,7 @@
 #include "util/hex.hpp"
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -207,6 +208,11 @@ TEST_CASE("Clear Key licences")
     REQUIRE(parsed.size() == 1);
     CHECK(find_key(parsed, entry.kid) == entry.key);
     CHECK_FALSE(find_key(parsed, random_kid()));
+    const LicenseKey second{random_kid(), random_key()};
+    const auto both = parse_license(license_json({entry, second}), "test");
+    REQUIRE(both.size() == 2);
+    CHECK(find_key(both, second.kid) == second.key);
+    CHECK(license_json({entry}) == nlohmann::ordered_json::parse(json).dump() + "\n"); // compact, as the JSON library writes it
 
     // The W3C Clear Key example (EME §9.1.4): 16-byte kid and key.
     const auto w3c = parse_license(R"({"keys":[{"kty":"oct","k":"tQ0bJVWb6b0KPL6KtZIy_A","kid":"LwVHf8JLtPrv2GUXFW2v_A"}],"type":"temporary"})",
