@@ -22,6 +22,8 @@
 #include <cstring>
 #include <strings.h>
 #include <mutex>
+#include <utility>
+#include <vector>
 
 namespace imsp2p::call {
 namespace {
@@ -131,11 +133,32 @@ UserAgent::UserAgent(const UaConfig& config) : config_(config)
     }
 }
 
+namespace {
+
+// A stack whose nua could not be destroyed is kept until the process exits,
+// reachable from here: LeakSanitizer then does not count it as a leak.
+void keep_until_exit(nua_t* nua, su_root_t* root)
+{
+    static std::mutex mutex;
+    static std::vector<std::pair<nua_t*, su_root_t*>> kept;
+    const std::lock_guard lock(mutex);
+    kept.emplace_back(nua, root);
+}
+
+} // namespace
+
 UserAgent::~UserAgent()
 {
-    if (abandoned_)
+    if (!abandoned_)
+        shutdown();
+    // sofia-sip's nua_destroy refuses a nua whose shutdown did not finish
+    // (a transaction still waiting for its peer past the bound), and its
+    // root must outlive it.
+    if (abandoned_ || !shutdown_finished_) {
+        if (nua_)
+            keep_until_exit(nua_, root_);
         return;
-    shutdown();
+    }
     if (nua_)
         nua_destroy(nua_);
     if (root_)
@@ -194,6 +217,7 @@ void UserAgent::callback(nua_event_t event, int status, char const* phrase, nua_
     if (event == nua_r_shutdown) {
         if (status >= 200) {
             self->shut_down_ = true;
+            self->shutdown_finished_ = true;
             self->stop();
         }
         return;

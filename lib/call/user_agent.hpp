@@ -80,7 +80,8 @@ private:
     nua_t* nua_ = nullptr;
     nta_agent_s* agent_ = nullptr;
     Handler handler_;
-    bool shut_down_ = false;
+    bool shut_down_ = false;          // shutdown over: finished, or given up after its bound
+    bool shutdown_finished_ = false;  // nua answered the shutdown: it can be destroyed
     bool abandoned_ = false;
     std::exception_ptr error_;
 };

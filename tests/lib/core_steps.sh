@@ -84,7 +84,12 @@ alice_calls_again() {
   # From her registered address, the core routes her without a challenge.
   on "$ip_alice" "$call" --impu sip:alice@ims.test --proxy "sip:$ip_node3" --local "$ip_alice" --timeout "$TOOL_TIMEOUT" --duration 1.5 --json \
     sip:bob@ims.test >alice-call2.out &&
-    wait_for 5 sh -c "[ \$(grep -c '\"event\":\"call\"' bob-ue.out) -ge 2 ]" && rtp_flowed alice-call2.out
+    wait_for 5 sh -c "[ \$(grep -c '\"event\":\"call\"' bob-ue.out) -ge 2 ]" && rtp_flowed alice-call2.out || {
+    # What each side saw, for the verdict's details.
+    echo "alice: $(tail -c 600 alice-call2.out)"
+    echo "bob: $(grep -c '"event":"call"' bob-ue.out) calls; $(tail -c 400 bob-ue.out)"
+    return 1
+  } >&2
 }
 
 # core_testbed_sections: the core's sections of a testbed file for
