@@ -38,18 +38,16 @@ std::optional<std::vector<std::uint8_t>> base64url_decode(std::string_view text)
 
 std::string license_json(const std::vector<LicenseKey>& keys)
 {
-    // Formatted directly (the licence server sends one per licence): base64url
-    // text needs no JSON escaping, and the text is what ordered_json::dump gave.
-    std::string out = R"({"keys":[)";
-    for (std::size_t i = 0; i < keys.size(); ++i) {
-        out += i ? R"(,{"kty":"oct","kid":")" : R"({"kty":"oct","kid":")";
-        out += base64url_encode(keys[i].kid.data(), keys[i].kid.size());
-        out += R"(","k":")";
-        out += base64url_encode(keys[i].key.data(), keys[i].key.size());
-        out += R"("})";
+    nlohmann::ordered_json set;
+    set["keys"] = nlohmann::ordered_json::array();
+    for (const auto& entry : keys) {
+        nlohmann::ordered_json jwk;
+        jwk["kty"] = "oct";
+        jwk["kid"] = base64url_encode(entry.kid.data(), entry.kid.size());
+        jwk["k"] = base64url_encode(entry.key.data(), entry.key.size());
+        set["keys"].push_back(jwk);
     }
-    out += "]}\n";
-    return out;
+    return set.dump() + "\n";
 }
 
 std::vector<LicenseKey> parse_license(std::string_view json, const std::string& source)
