@@ -20,6 +20,15 @@ stop_all() {
   local pids
   pids="$(jobs -pr) $(cat "$work/node.pids" 2>/dev/null || true)"
   kill $pids 2>/dev/null || true
+  # Bounded: a process still there 5 s after SIGTERM is killed, and said so
+  # (a node left behind would hold its addresses for the next test).
+  for pid in $pids; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+      echo "$(basename "$0"): $(ps -o args= -p "$pid" | cut -c1-60) (pid $pid) did not stop within 5 s of SIGTERM: killed" >&2
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+  done
   wait 2>/dev/null
   if [ "${KEEP:-0}" = 1 ] || [ "$failures" -gt 0 ]; then echo "files kept in $work" >&2; else rm -rf "$work"; fi
 }
